@@ -1,0 +1,116 @@
+/**
+ * Inputs and results of the activities, shared by the workflows (which proxy them) and
+ * `src/activities/` (which implements them). Plain JSON, no secrets: keys, tokens and
+ * certificates are paths on the worker machine.
+ */
+import type { HttpAuth, NodeRole, NodeSpec, Plan, SshSettings } from './plan';
+
+/** Everything an activity needs to reach one node over SSH and HTTP. */
+export interface NodeTarget {
+  node: NodeSpec;
+  ssh: SshSettings;
+  http: HttpAuth;
+  remoteWorkDir: string;
+}
+
+/** What is installed on a host now (read from the host, before deciding anything). */
+export interface NodeState {
+  /** `version` from /opt/mesosphere/etc/dcos-version.json. */
+  installedVersion: string;
+  /** Roles from /etc/mesosphere/roles/. */
+  roles: string[];
+  /** sha256 of /opt/mesosphere/etc/user.config.yaml, or '' when absent. */
+  configHash: string;
+}
+
+/** Identifies one run of the node patch script on one host: the marker directory's name. */
+export interface RunKey {
+  /** Workflow id of the patchNode workflow (readable, unique per node and attempt). */
+  workflowId: string;
+  /** Operator-requested attempt number, starting at 1. */
+  attempt: number;
+}
+
+export interface ScriptRunResult {
+  exitCode: number;
+  /** Last lines of the script's combined output. */
+  outputTail: string;
+  /** Epoch ms the script started on the host (from the marker), when known. */
+  startedAtMs: number;
+  finishedAtMs: number;
+  /** True when this activity attached to a run that was already started (worker crash / retry). */
+  attached: boolean;
+}
+
+/** State of a script run on the host, for abort reporting. */
+export interface RemoteRunState {
+  state: 'not-started' | 'running' | 'finished';
+  exitCode?: number;
+  startedAtMs?: number;
+  outputTail?: string;
+}
+
+export type GateName =
+  | 'exhibitor-converged'
+  | 'mesos-master-unit-active'
+  | 'registrar-recovered'
+  | 'mesos-version'
+  | 'cockroach-replicated'
+  | 'agent-registered'
+  | 'agent-tasks-reconciled';
+
+export interface GateInput {
+  target: NodeTarget;
+  /** Every master, for gates that look at the ensemble or the leading master. */
+  masters: NodeSpec[];
+  pollIntervalMs: number;
+  stablePolls: number;
+  /** Absolute epoch ms after which the gate fails. */
+  deadlineMs: number;
+  /** Gate-specific expectation, e.g. the Mesos version for `mesos-version`. */
+  expect?: string;
+}
+
+export interface GateResult {
+  gate: GateName;
+  passed: true;
+  polls: number;
+  /** The last observation, readable by a person ("3/3 serving", "registrar/log/recovered=1"). */
+  observation: string;
+  tookMs: number;
+}
+
+export interface Diagnostics {
+  node: string;
+  role: NodeRole;
+  collectedAtMs: number;
+  /** Command → its output (truncated), e.g. "journalctl -u dcos-mesos-master -n 100". */
+  sections: { command: string; exitCode: number; output: string }[];
+}
+
+export interface BootstrapResult {
+  /** From the "Node upgrade script URL:" / "Node patch script URL:" line. */
+  scriptUrl: string;
+  /** Last lines of the generator's output. */
+  generatorOutputTail: string;
+}
+
+export interface BootstrapInput {
+  plan: Pick<Plan, 'cluster' | 'variant' | 'fromVersion' | 'toVersion' | 'bootstrap' | 'config' | 'ssh' | 'http'>;
+}
+
+/** Failure types thrown by activities (ApplicationFailure `type`), so workflows can branch on them. */
+export const FailureTypes = {
+  /** Host key does not match known_hosts: never retried. */
+  HostKeyMismatch: 'HostKeyMismatch',
+  /** A gate did not hold before its deadline. */
+  GateTimeout: 'GateTimeout',
+  /** The node patch script exited non-zero. */
+  ScriptFailed: 'ScriptFailed',
+  /** The node patch script ran past scriptTimeout. */
+  ScriptTimeout: 'ScriptTimeout',
+  /** No "Node upgrade script URL:" line in the generator's output, or the URL does not answer. */
+  BootstrapFailed: 'BootstrapFailed',
+  /** The plan or config is invalid: retrying cannot fix it. */
+  InvalidPlan: 'InvalidPlan',
+} as const;

@@ -1,0 +1,167 @@
+/**
+ * The validated patch plan: what the workflow receives as its input.
+ *
+ * Produced by `src/plan/` from the operator's YAML plan file. Everything here is plain JSON
+ * (it travels through Temporal history) and holds **no secrets**: SSH keys, JWTs and client
+ * keys appear only as *paths on the worker machine*, which the activities read.
+ * All paths are absolute (the parser resolves them against the plan file's directory).
+ * All durations are milliseconds.
+ */
+
+export type Variant = 'open' | 'enterprise';
+export type SecurityMode = 'disabled' | 'permissive' | 'strict';
+export type NodeRole = 'master' | 'agent' | 'public-agent';
+
+/** HTTP endpoints of one host. Defaults are the DC/OS ports; a plan may override per host. */
+export interface NodePorts {
+  /** Exhibitor, masters only (8181). */
+  exhibitor: number;
+  /** Mesos master (5050). */
+  mesosMaster: number;
+  /** Mesos agent (5051). */
+  mesosAgent: number;
+  /** Marathon on masters (8080), read by preflight. */
+  marathon: number;
+}
+
+/** One DC/OS node as the workflow sees it. */
+export interface NodeSpec {
+  /** Stable, readable id used in workflow ids and reports: `master-10.0.0.11`, `agent-10.0.1.5`. */
+  id: string;
+  role: NodeRole;
+  /** Address used for SSH and HTTP, and the name Exhibitor reports for masters. */
+  address: string;
+  sshPort: number;
+  ports: NodePorts;
+}
+
+export interface SshSettings {
+  user: string;
+  /** Default SSH port (a node may override it). */
+  port: number;
+  /** Path of the private key file, read by the worker. Never the key itself. */
+  privateKeyPath: string;
+  /** Path of the known_hosts file used to verify host keys, read by the worker. */
+  knownHostsPath: string;
+  /** Connect timeout per attempt. */
+  connectTimeoutMs: number;
+}
+
+/** Enterprise / strict-mode HTTP credentials: paths on the worker machine only. */
+export interface HttpAuth {
+  /** Exhibitor over HTTPS with client certificates (Enterprise, static master list). */
+  exhibitorTls?: { caCertPath: string; clientCertPath: string; clientKeyPath: string };
+  /** Use HTTPS for Mesos endpoints (strict mode). */
+  mesosHttps: boolean;
+  /** CA bundle for HTTPS Mesos endpoints. */
+  mesosCaCertPath?: string;
+  /** File holding a DC/OS auth token (JWT) sent as `Authorization: token=<JWT>`. */
+  tokenPath?: string;
+}
+
+export interface BootstrapSpec {
+  address: string;
+  sshPort: number;
+  /** Directory on the bootstrap host holding `dcos_generate_config.sh`; genconf/ is beneath it. */
+  installerDir: string;
+  /** Installer file name inside installerDir. */
+  installerName: string;
+}
+
+/** Config files on the worker machine, copied to the bootstrap node's genconf/. */
+export interface ConfigFiles {
+  /** The config.yaml the installed cluster was built with. */
+  oldConfigPath: string;
+  /** The config.yaml to patch to (the old one merged into the new release's format). */
+  newConfigPath: string;
+  ipDetectPath: string;
+  /** Enterprise only. */
+  licensePath?: string;
+}
+
+export interface GateTimings {
+  /** How often a gate polls. */
+  pollIntervalMs: number;
+  /** Consecutive good polls required before a gate passes (a short hold, never one lucky poll). */
+  stablePolls: number;
+  /** Exhibitor converged, every master "serving". */
+  exhibitorTimeoutMs: number;
+  /** dcos-mesos-master active and registrar/log/recovered = 1. */
+  mesosMasterTimeoutMs: number;
+  /** Enterprise: ranges_underreplicated back to 0 on every node. */
+  cockroachTimeoutMs: number;
+  cockroachPollIntervalMs: number;
+  /** The masters' agent ping timeout: an agent must be registered again within this, from the moment its units stopped. */
+  agentWindowMs: number;
+  /** How long the node patch script may run before it counts as hung. */
+  scriptTimeoutMs: number;
+}
+
+export interface Policy {
+  /** Agents patched at once (sliding window). */
+  agentConcurrency: number;
+  /** Agent failures tolerated before the agent phase stops and asks. Masters never count. */
+  agentFailureBudget: number;
+  /** Wait for an operator `decide … approve` before each master after the first. */
+  approveEachMaster: boolean;
+  /** Wait for approval between the master and the agent phase. */
+  approveBeforeAgents: boolean;
+  gates: GateTimings;
+}
+
+export interface Backups {
+  /** Take a ZooKeeper snapshot on the first master before it is touched. */
+  zookeeper: 'take' | 'confirmed';
+  /** Enterprise: back up the IAM database (CockroachDB). */
+  iam: 'take' | 'confirmed' | 'not-applicable';
+}
+
+export interface Plan {
+  /** Path of the plan file it came from (for messages). */
+  source: string;
+  cluster: string;
+  variant: Variant;
+  /** The installed DC/OS version. */
+  fromVersion: string;
+  /** The target DC/OS version (equal to fromVersion for a config-only change). */
+  toVersion: string;
+  /** The Mesos version `mesos-master --version` must show after the patch, e.g. `1.10.1`. */
+  expectedMesosVersion: string;
+  /** Security mode after the patch (from the new config.yaml). */
+  security: SecurityMode;
+  bootstrap: BootstrapSpec;
+  config: ConfigFiles;
+  ssh: SshSettings;
+  http: HttpAuth;
+  masters: NodeSpec[];
+  agents: NodeSpec[];
+  publicAgents: NodeSpec[];
+  policy: Policy;
+  backups: Backups;
+  /** Preflight checks the operator overrides by name (recorded in history). */
+  preflightOverrides: string[];
+  /** Directory on every host where dcos-patch keeps its run markers and script output. */
+  remoteWorkDir: string;
+}
+
+export const DEFAULT_PORTS: NodePorts = { exhibitor: 8181, mesosMaster: 5050, mesosAgent: 5051, marathon: 8080 };
+export const DEFAULT_REMOTE_WORK_DIR = '/var/lib/dcos-patch';
+
+export const DEFAULT_GATES: GateTimings = {
+  pollIntervalMs: 5_000,
+  stablePolls: 3,
+  exhibitorTimeoutMs: 15 * 60_000,
+  mesosMasterTimeoutMs: 10 * 60_000,
+  cockroachTimeoutMs: 20 * 60_000,
+  cockroachPollIntervalMs: 60_000,
+  agentWindowMs: 5 * 60_000,
+  scriptTimeoutMs: 30 * 60_000,
+};
+
+export const DEFAULT_POLICY: Policy = {
+  agentConcurrency: 1,
+  agentFailureBudget: 0,
+  approveEachMaster: false,
+  approveBeforeAgents: false,
+  gates: DEFAULT_GATES,
+};
