@@ -4,6 +4,7 @@
  * certificates are paths on the worker machine.
  */
 import type { HttpAuth, NodeRole, NodeSpec, Plan, SshSettings } from './plan';
+import type { PreflightFinding } from './status';
 
 /** Everything an activity needs to reach one node over SSH and HTTP. */
 export interface NodeTarget {
@@ -21,6 +22,11 @@ export interface NodeState {
   roles: string[];
   /** sha256 of /opt/mesosphere/etc/user.config.yaml, or '' when absent. */
   configHash: string;
+  /**
+   * Whether user.config.yaml says the same as the plan's new config.yaml (compared as YAML data,
+   * not bytes). Undefined when the caller gave no config to compare with.
+   */
+  configMatches?: boolean;
 }
 
 /** Identifies one run of the node patch script on one host: the marker directory's name. */
@@ -97,6 +103,25 @@ export interface BootstrapResult {
 
 export interface BootstrapInput {
   plan: Pick<Plan, 'cluster' | 'variant' | 'fromVersion' | 'toVersion' | 'bootstrap' | 'config' | 'ssh' | 'http'>;
+}
+
+/** One host's answer in a survey: its state, or why it could not be read. */
+export type SurveyEntry = NodeState | { node: string; error: string };
+
+/** Preflight and backups read the whole plan (one activity each, not per node). */
+export interface PlanInput {
+  plan: Plan;
+}
+
+export type PreflightResult = PreflightFinding[];
+
+export interface BackupsResult {
+  /** One line for the log: what was taken where. */
+  summary: string;
+  /** Path of the ZooKeeper snapshot on the master it was taken on. */
+  zookeeper?: string;
+  /** Path of the IAM database dump (Enterprise). */
+  iam?: string;
 }
 
 /** Failure types thrown by activities (ApplicationFailure `type`), so workflows can branch on them. */

@@ -1,0 +1,149 @@
+/**
+ * What the patch workflows report: the `status` query, the per-node result and the final report.
+ * Shared by the workflows, the CLI and the tests. Plain JSON only (no Map/Set: they do not
+ * survive the JSON converter or continue-as-new).
+ */
+import type { Diagnostics, GateName, GateResult, RemoteRunState, ScriptRunResult } from './activity-types';
+import type { NodeRole } from './plan';
+
+export type Phase =
+  | 'plan'
+  | 'survey'
+  | 'preflight'
+  | 'backups'
+  | 'bootstrap'
+  | 'masters'
+  | 'agents'
+  | 'postflight'
+  | 'done'
+  | 'aborted'
+  | 'failed';
+
+/** The states an operator recognises, in the order a node goes through them. */
+export type NodeStateName =
+  | 'pending'
+  | 'checking'
+  | 'staging'
+  | 'preparing'
+  | 'patching'
+  | 'verifying'
+  | 'patched'
+  | 'skipped'
+  | 'failed'
+  | 'waiting-decision'
+  | 'aborted';
+
+export type Decision = 'retry' | 'skip' | 'abort' | 'approve' | 'override';
+
+export interface NodeStatus {
+  id: string;
+  role: NodeRole;
+  address: string;
+  state: NodeStateName;
+  /** Attempts made so far (an operator retry adds one). */
+  attempts: number;
+  /** Workflow id of the current/last patchNode child. */
+  workflowId?: string;
+  startedAtMs?: number;
+  finishedAtMs?: number;
+  /** Why the node was skipped, or how it failed / what it saw last (one line). */
+  note?: string;
+  /** Operator decisions taken for this node, oldest first. */
+  decisions?: Decision[];
+}
+
+export interface PendingDecision {
+  /** Node id, or `preflight` / `agents` for phase-level questions. */
+  subject: string;
+  kind: 'node-failed' | 'approve-master' | 'approve-agents' | 'preflight-failed';
+  reason: string;
+  allowed: Decision[];
+  sinceMs: number;
+}
+
+export interface PreflightFinding {
+  check: string;
+  host?: string;
+  status: 'pass' | 'warn' | 'fail';
+  message: string;
+  overridden?: boolean;
+}
+
+export interface PatchStatus {
+  workflowId: string;
+  cluster: string;
+  fromVersion: string;
+  toVersion: string;
+  phase: Phase;
+  paused: boolean;
+  abortRequested: boolean;
+  startedAtMs: number;
+  phaseStartedAtMs: number;
+  finishedAtMs?: number;
+  scriptUrl?: string;
+  policy: { agentConcurrency: number; agentFailureBudget: number; approveEachMaster: boolean; approveBeforeAgents: boolean };
+  nodes: NodeStatus[];
+  pending: PendingDecision[];
+  /** "waiting, will progress" in words: what the workflow is doing right now. */
+  activity: string;
+  preflight: PreflightFinding[];
+  /** Continue-as-new generations so far (history is bounded by rolling over). */
+  generation: number;
+  /** Transitions with their reasons, newest last (bounded). */
+  log: string[];
+}
+
+export type NodeOutcome = 'patched' | 'skipped' | 'failed' | 'aborted';
+
+/** The result of one patchNode child. */
+export interface NodeResult {
+  node: string;
+  role: NodeRole;
+  outcome: NodeOutcome;
+  attempt: number;
+  /** skipped: why; failed: the step and what was seen; patched: one-line summary. */
+  summary: string;
+  /** The step that failed (failed only). */
+  failedStep?: NodeStateName | GateName;
+  failureType?: string;
+  versionBefore?: string;
+  versionAfter?: string;
+  script?: ScriptRunResult;
+  gates: GateResult[];
+  diagnostics?: Diagnostics;
+  /** Aborted: what state the remote script was left in. */
+  remoteRun?: RemoteRunState;
+  startedAtMs: number;
+  finishedAtMs: number;
+}
+
+/** What a node workflow is doing now (its own `nodeStatus` query). */
+export interface NodeProgress {
+  node: string;
+  role: NodeRole;
+  attempt: number;
+  state: NodeStateName;
+  /** The gate or step being waited on. */
+  step: string;
+  sinceMs: number;
+  /** When the current step gives up (gates and the script). */
+  deadlineMs?: number;
+}
+
+export type PatchOutcome = 'succeeded' | 'nothing-to-do' | 'completed-with-failures' | 'aborted' | 'failed';
+
+export interface PatchReport {
+  workflowId: string;
+  cluster: string;
+  fromVersion: string;
+  toVersion: string;
+  outcome: PatchOutcome;
+  message: string;
+  startedAtMs: number;
+  finishedAtMs: number;
+  scriptUrl?: string;
+  nodes: NodeStatus[];
+  preflight: PreflightFinding[];
+  /** Operator decisions in the order they were taken. */
+  decisions: { atMs: number; subject: string; decision: Decision; checks?: string[] }[];
+}

@@ -1,0 +1,77 @@
+/**
+ * Activity proxies, one per timeout/retry profile. Workflow code calls activities only
+ * through these. Timeouts that depend on the plan are built from its gate timings.
+ */
+import { proxyActivities } from '@temporalio/workflow';
+import type * as activities from '../activities';
+import type { GateTimings } from '../shared/plan';
+import { FailureTypes } from '../shared/activity-types';
+
+const NEVER_RETRY = [FailureTypes.HostKeyMismatch, FailureTypes.InvalidPlan];
+
+/** Short reads and small changes on a host (version, roles, staging the script, diagnostics). */
+export const hostStep = proxyActivities<typeof activities>({
+  startToCloseTimeout: '2 minutes',
+  retry: {
+    initialInterval: '2s',
+    backoffCoefficient: 2,
+    maximumInterval: '30s',
+    maximumAttempts: 6,
+    nonRetryableErrorTypes: NEVER_RETRY,
+  },
+});
+
+/** Work spread over many hosts at once (survey, preflight): longer, heartbeating. */
+export const clusterStep = proxyActivities<typeof activities>({
+  startToCloseTimeout: '15 minutes',
+  heartbeatTimeout: '1 minute',
+  retry: { initialInterval: '5s', maximumInterval: '1 minute', maximumAttempts: 5, nonRetryableErrorTypes: NEVER_RETRY },
+});
+
+/** The bootstrap node's generator: minutes on a real node, heartbeating. */
+export const bootstrapStep = proxyActivities<typeof activities>({
+  startToCloseTimeout: '45 minutes',
+  heartbeatTimeout: '2 minutes',
+  retry: {
+    initialInterval: '10s',
+    maximumInterval: '2 minutes',
+    maximumAttempts: 3,
+    nonRetryableErrorTypes: [...NEVER_RETRY, FailureTypes.BootstrapFailed],
+  },
+});
+
+/**
+ * The node patch script: detached on the host, so a lost worker only loses the watcher. A retry
+ * attaches to the run in progress (the activity's own marker check), never starts it twice.
+ */
+export function scriptRun(gates: GateTimings) {
+  return proxyActivities<typeof activities>({
+    startToCloseTimeout: gates.scriptTimeoutMs + 60_000,
+    scheduleToCloseTimeout: gates.scriptTimeoutMs + 10 * 60_000,
+    heartbeatTimeout: '30 seconds',
+    retry: {
+      initialInterval: '1s',
+      backoffCoefficient: 2,
+      maximumInterval: '15s',
+      nonRetryableErrorTypes: [...NEVER_RETRY, FailureTypes.ScriptFailed, FailureTypes.ScriptTimeout],
+    },
+  });
+}
+
+/**
+ * Health gates: each polls until its signal holds for `stablePolls` polls or its deadline passes
+ * (GateTimeout, not retried). A crashed worker is noticed by the heartbeat and the gate resumes.
+ */
+export function healthGate(timeoutMs: number) {
+  return proxyActivities<typeof activities>({
+    startToCloseTimeout: timeoutMs + 60_000,
+    scheduleToCloseTimeout: timeoutMs + 5 * 60_000,
+    heartbeatTimeout: '30 seconds',
+    retry: {
+      initialInterval: '1s',
+      backoffCoefficient: 2,
+      maximumInterval: '10s',
+      nonRetryableErrorTypes: [...NEVER_RETRY, FailureTypes.GateTimeout],
+    },
+  });
+}

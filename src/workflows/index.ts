@@ -1,0 +1,3 @@
+// The workflows the worker registers. Deterministic code only: I/O lives in src/activities.
+export { patchCluster } from './patch-cluster';
+export { patchNode } from './patch-node';

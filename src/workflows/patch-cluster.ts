@@ -1,0 +1,524 @@
+/**
+ * patchCluster: the DC/OS patch runbook as one durable workflow.
+ *
+ *   survey → preflight → backups → bootstrap → masters (one at a time) → agents (sliding window) → done
+ *
+ * Guarantees:
+ * - never two masters at once: the next master starts only after the previous one's node
+ *   workflow returned `patched` (every gate held) or the operator decided;
+ * - never moving on silently: a failed master, or an agent failure beyond the failure budget,
+ *   stops starting nodes and waits for `decide` (retry / skip (agents) / abort);
+ * - pause finishes the nodes in flight and starts no new one until `resume`;
+ * - abort (signal or workflow cancel) starts nothing new, cancels the nodes in flight, each of
+ *   which reports the state its script was left in;
+ * - history stays bounded: one child workflow per node, continue-as-new during the agent phase;
+ * - the final result is a report; any failed or skipped-after-failure node makes the workflow
+ *   fail with `PatchIncomplete` (the report is in the failure's details), an abort with `PatchAborted`.
+ */
+import {
+  ApplicationFailure,
+  CancellationScope,
+  ParentClosePolicy,
+  WorkflowIdReusePolicy,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  isCancellation,
+  log,
+  setCurrentDetails,
+  setHandler,
+  startChild,
+  upsertSearchAttributes,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { BootstrapInput, NodeTarget } from '../shared/activity-types';
+import type { NodeSpec, Plan } from '../shared/plan';
+import { DcosCluster, DcosFromVersion, DcosPatchPhase, DcosToVersion } from '../shared/search-attributes';
+import type {
+  Decision,
+  NodeResult,
+  NodeStatus,
+  PatchOutcome,
+  PatchReport,
+  PatchStatus,
+  PendingDecision,
+  Phase,
+} from '../shared/status';
+import { bootstrapStep, clusterStep } from './activities';
+import { abortSignal, decideUpdate, pauseSignal, resumeSignal, setPolicyUpdate, statusQuery } from './messages';
+import { nodeLabel, type PatchNodeInput, patchNode } from './patch-node';
+
+export interface PatchClusterInput {
+  plan: Plan;
+  /** Set by continue-as-new only. */
+  carried?: CarriedState;
+  /** Roll the history over after this many node workflows in one run (tests use a small number). */
+  rolloverAfterNodes?: number;
+}
+
+interface CarriedState {
+  status: PatchStatus;
+  decisions: PatchReport['decisions'];
+  newConfigPathChecked?: boolean;
+}
+
+const LOG_LINES = 60;
+const SURVEY_CHUNK = 100;
+/** Past this, continue-as-new even if the server has not suggested it yet. */
+const HISTORY_ROLLOVER_EVENTS = 8_000;
+
+export async function patchCluster(input: PatchClusterInput): Promise<PatchReport> {
+  const { plan } = input;
+  const info = workflowInfo();
+  const st: PatchStatus = input.carried?.status ?? initialStatus(plan, info.workflowId);
+  const decisions: PatchReport['decisions'] = input.carried?.decisions ?? [];
+  const rollover = input.rolloverAfterNodes ?? Number.POSITIVE_INFINITY;
+  let childrenThisRun = 0;
+  let abortedInPhase: Phase = st.phase;
+  const inflight = new Map<string, CancellationScope>();
+
+  // ---- control surface ------------------------------------------------------------------------
+  setHandler(statusQuery, () => st);
+  setHandler(pauseSignal, (arg) => {
+    if (!st.paused) note(`paused${arg?.reason ? `: ${arg.reason}` : ''} (nodes in flight finish; no new node starts)`);
+    st.paused = true;
+  });
+  setHandler(resumeSignal, () => {
+    if (st.paused) note('resumed');
+    st.paused = false;
+  });
+  setHandler(abortSignal, (arg) => requestAbort(arg?.reason ?? 'abort signal'));
+  setHandler(
+    decideUpdate,
+    (d) => {
+      const p = st.pending.find((x) => x.subject === d.subject)!;
+      st.pending = st.pending.filter((x) => x !== p);
+      decisions.push({ atMs: Date.now(), subject: d.subject, decision: d.decision, checks: d.checks });
+      note(`decision for ${d.subject}: ${d.decision}${d.checks ? ` ${d.checks.join(',')}` : ''}${d.reason ? ` (${d.reason})` : ''}`);
+      applyDecision(p, d.decision, d.checks ?? []);
+      return `${d.decision} accepted for ${d.subject}`;
+    },
+    {
+      validator: (d) => {
+        const p = st.pending.find((x) => x.subject === d.subject);
+        if (!p) {
+          const waiting = st.pending.map((x) => x.subject).join(', ') || 'nothing';
+          throw new Error(`no decision is pending for ${d.subject}; waiting on: ${waiting}`);
+        }
+        if (!p.allowed.includes(d.decision)) {
+          throw new Error(`${d.subject}: ${d.decision} is not allowed here; choose one of ${p.allowed.join(', ')}`);
+        }
+        if (d.decision === 'override') {
+          const failing = st.preflight.filter((f) => f.status === 'fail' && !f.overridden).map((f) => f.check);
+          const missing = [...new Set(failing)].filter((c) => !(d.checks ?? []).includes(c));
+          if (missing.length) throw new Error(`override must name every failing check; not named: ${missing.join(', ')}`);
+        }
+      },
+    }
+  );
+  setHandler(
+    setPolicyUpdate,
+    (c) => {
+      Object.assign(st.policy, c);
+      note(`policy changed: ${JSON.stringify(c)}`);
+      return st.policy;
+    },
+    {
+      validator: (c) => {
+        if (c.agentConcurrency !== undefined && (!Number.isInteger(c.agentConcurrency) || c.agentConcurrency < 1)) {
+          throw new Error('agentConcurrency must be a whole number ≥ 1');
+        }
+        if (c.agentFailureBudget !== undefined && (!Number.isInteger(c.agentFailureBudget) || c.agentFailureBudget < 0)) {
+          throw new Error('agentFailureBudget must be a whole number ≥ 0');
+        }
+      },
+    }
+  );
+  // A workflow cancel request (`temporal workflow cancel`, the Web UI) is an abort.
+  CancellationScope.current().cancelRequested.catch(() => requestAbort('workflow cancel request'));
+
+  // ---- helpers ----------------------------------------------------------------------------------
+  function note(line: string): void {
+    st.log.push(`${new Date(Date.now()).toISOString()} ${line}`);
+    if (st.log.length > LOG_LINES) st.log.splice(0, st.log.length - LOG_LINES);
+    log.info(line);
+  }
+  function doing(what: string): void {
+    st.activity = what;
+    const done = st.nodes.filter((n) => n.state === 'patched' || n.state === 'skipped').length;
+    setCurrentDetails(
+      `**${plan.cluster}** ${plan.fromVersion} → ${plan.toVersion} · phase **${st.phase}** · ${done}/${st.nodes.length} nodes done${st.paused ? ' · PAUSED' : ''}\n\n${what}`
+    );
+  }
+  function enterPhase(phase: Phase): void {
+    if (st.phase === phase) return;
+    st.phase = phase;
+    st.phaseStartedAtMs = Date.now();
+    upsertSearchAttributes([{ key: DcosPatchPhase, value: phase }]);
+    note(`phase ${phase}`);
+    doing(`entered phase ${phase}`);
+  }
+  function requestAbort(reason: string): void {
+    if (st.abortRequested) return;
+    st.abortRequested = true;
+    abortedInPhase = st.phase;
+    note(`abort requested: ${reason}`);
+    for (const scope of inflight.values()) scope.cancel();
+  }
+  function nodeStatus(id: string): NodeStatus {
+    return st.nodes.find((n) => n.id === id)!;
+  }
+  function target(node: NodeSpec): NodeTarget {
+    return { node, ssh: plan.ssh, http: plan.http, remoteWorkDir: plan.remoteWorkDir };
+  }
+  function ask(p: Omit<PendingDecision, 'sinceMs'>): void {
+    st.pending.push({ ...p, sinceMs: Date.now() });
+    note(`waiting for a decision on ${p.subject}: ${p.reason} (${p.allowed.join(' / ')})`);
+    doing(`BLOCKED, needs you: ${p.subject} — ${p.reason}. Decide with: dcos-patch decide ${info.workflowId} ${p.subject} ${p.allowed.join('|')}`);
+  }
+  function applyDecision(p: PendingDecision, decision: Decision, checks: string[]): void {
+    if (decision === 'abort') return requestAbort(`operator decision on ${p.subject}`);
+    if (p.kind === 'node-failed') {
+      const n = nodeStatus(p.subject);
+      (n.decisions ??= []).push(decision);
+      if (decision === 'retry') n.state = 'pending';
+      if (decision === 'skip') {
+        n.state = 'skipped';
+        n.note = `skipped by the operator after failing: ${n.note ?? ''}`;
+      }
+    }
+    if (p.kind === 'preflight-failed') {
+      if (decision === 'override') {
+        for (const f of st.preflight) if (checks.includes(f.check) && f.status === 'fail') f.overridden = true;
+      }
+      if (decision === 'retry') st.preflight = [];
+    }
+  }
+  async function waitUntilFree(subject: string): Promise<void> {
+    if (st.paused) doing(`paused before ${subject}: resume to continue`);
+    await condition(() => (!st.paused && !st.pending.some((p) => p.subject === subject)) || st.abortRequested);
+  }
+
+  /** Run one node's child workflow in its own cancellation scope; record its result. */
+  async function runNode(node: NodeSpec, scriptUrl: string): Promise<NodeResult | undefined> {
+    const n = nodeStatus(node.id);
+    n.attempts += 1;
+    n.state = 'patching';
+    n.startedAtMs = Date.now();
+    n.finishedAtMs = undefined;
+    n.note = 'in progress';
+    const workflowId = `${info.workflowId}/${node.id}/attempt-${n.attempts}`;
+    n.workflowId = workflowId;
+    const childInput: PatchNodeInput = {
+      target: target(node),
+      attempt: n.attempts,
+      fromVersion: plan.fromVersion,
+      toVersion: plan.toVersion,
+      expectedMesosVersion: plan.expectedMesosVersion,
+      variant: plan.variant,
+      newConfigPath: plan.config.newConfigPath,
+      scriptUrl,
+      masters: plan.masters,
+      gates: plan.policy.gates,
+    };
+    const scope = new CancellationScope();
+    inflight.set(node.id, scope);
+    childrenThisRun += 1;
+    note(`${nodeLabel(node)}: started (attempt ${n.attempts})`);
+    try {
+      const result = await scope.run(async () => {
+        const child = await startChild(patchNode, {
+          workflowId,
+          args: [childInput],
+          parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+          workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+          staticSummary: `${nodeLabel(node)} · patch ${plan.fromVersion} → ${plan.toVersion} (attempt ${n.attempts})`,
+        });
+        return await child.result();
+      });
+      n.finishedAtMs = Date.now();
+      n.state = result.outcome === 'patched' ? 'patched' : result.outcome;
+      n.note = result.summary;
+      note(`${nodeLabel(node)}: ${result.outcome} — ${result.summary}`);
+      return result;
+    } catch (err) {
+      n.finishedAtMs = Date.now();
+      n.state = isCancellation(err) || st.abortRequested ? 'aborted' : 'failed';
+      n.note = `node workflow ended without a result: ${(err as Error).message}`;
+      note(`${nodeLabel(node)}: ${n.state} — ${n.note}`);
+      return undefined;
+    } finally {
+      inflight.delete(node.id);
+    }
+  }
+
+  function report(outcome: PatchOutcome, message: string): PatchReport {
+    st.finishedAtMs = Date.now();
+    return {
+      workflowId: info.workflowId,
+      cluster: plan.cluster,
+      fromVersion: plan.fromVersion,
+      toVersion: plan.toVersion,
+      outcome,
+      message,
+      startedAtMs: st.startedAtMs,
+      finishedAtMs: st.finishedAtMs,
+      scriptUrl: st.scriptUrl,
+      nodes: st.nodes,
+      preflight: st.preflight,
+      decisions,
+    };
+  }
+
+  async function finish(): Promise<PatchReport> {
+    await condition(allHandlersFinished);
+    const failed = st.nodes.filter((n) => n.state === 'failed' || n.state === 'aborted' || n.decisions?.includes('skip'));
+    if (st.abortRequested) {
+      enterPhase('aborted');
+      const r = report('aborted', abortMessage());
+      doing(r.message);
+      throw ApplicationFailure.create({ type: 'PatchAborted', message: r.message, nonRetryable: true, details: [r] });
+    }
+    if (failed.length) {
+      enterPhase('failed');
+      const r = report(
+        'completed-with-failures',
+        `${failed.length} of ${st.nodes.length} nodes not patched: ${failed.map((n) => `${n.id} (${n.state}: ${n.note ?? ''})`).join('; ')}`
+      );
+      doing(r.message);
+      throw ApplicationFailure.create({ type: 'PatchIncomplete', message: r.message, nonRetryable: true, details: [r] });
+    }
+    enterPhase('done');
+    const patched = st.nodes.filter((n) => n.state === 'patched').length;
+    const skipped = st.nodes.length - patched;
+    const r = report(
+      patched === 0 ? 'nothing-to-do' : 'succeeded',
+      patched === 0
+        ? `nothing to do: all ${st.nodes.length} nodes already run ${plan.toVersion} with the target config`
+        : `patched ${patched} node(s) to ${plan.toVersion}${skipped ? `; ${skipped} already there, skipped` : ''}`
+    );
+    doing(r.message);
+    return r;
+  }
+
+  function abortMessage(): string {
+    const where = st.nodes
+      .filter((n) => n.state === 'aborted')
+      .map((n) => `${n.id}: ${n.note}`)
+      .join('; ');
+    const done = st.nodes.filter((n) => n.state === 'patched').length;
+    return `aborted in phase ${abortedInPhase} after ${done} node(s) patched${where ? `; in flight: ${where}` : '; no node was in flight'}`;
+  }
+
+  // ---- the runbook ------------------------------------------------------------------------------
+  if (!input.carried) {
+    upsertSearchAttributes([
+      { key: DcosCluster, value: plan.cluster },
+      { key: DcosFromVersion, value: plan.fromVersion },
+      { key: DcosToVersion, value: plan.toVersion },
+      { key: DcosPatchPhase, value: st.phase },
+    ]);
+    note(`patch ${plan.cluster} ${plan.fromVersion} → ${plan.toVersion}: ${plan.masters.length} masters, ${plan.agents.length + plan.publicAgents.length} agents`);
+  } else {
+    note(`continued as new (generation ${st.generation})`);
+  }
+
+  return await CancellationScope.nonCancellable(async () => {
+    const allNodes = [...plan.masters, ...plan.agents, ...plan.publicAgents];
+
+    // survey: what does every host run now? Hosts already patched are skipped, and a cluster
+    // that is already done says so without touching the bootstrap node.
+    if (st.phase === 'plan' || st.phase === 'survey') {
+      enterPhase('survey');
+      for (let i = 0; i < allNodes.length && !st.abortRequested; i += SURVEY_CHUNK) {
+        const chunk = allNodes.slice(i, i + SURVEY_CHUNK);
+        doing(`reading the installed version on hosts ${i + 1}–${i + chunk.length} of ${allNodes.length}`);
+        const states = await clusterStep.surveyNodes.executeWithOptions({ summary: `survey hosts ${i + 1}–${i + chunk.length}` }, [
+          chunk.map(target),
+          plan.config.newConfigPath,
+        ]);
+        chunk.forEach((node, j) => {
+          const s = states[j];
+          const n = nodeStatus(node.id);
+          if (s && 'installedVersion' in s && s.installedVersion === plan.toVersion && s.configMatches !== false) {
+            n.state = 'skipped';
+            n.note = `already at ${plan.toVersion} with the target config`;
+          } else if (s && 'error' in s) {
+            n.note = `survey: ${s.error}`;
+          }
+        });
+      }
+      if (!st.abortRequested && st.nodes.every((n) => n.state === 'skipped')) return await finish();
+    }
+
+    // preflight: read-only checks; a failing check stops here unless the operator overrides it by name.
+    while (!st.abortRequested && (st.phase === 'survey' || st.phase === 'preflight')) {
+      enterPhase('preflight');
+      if (st.preflight.length === 0) {
+        doing('preflight: checking hosts, cluster health and prerequisites (read-only)');
+        st.preflight = await clusterStep.runPreflight.executeWithOptions({ summary: 'preflight checks (read-only)' }, [{ plan }]);
+        for (const f of st.preflight) if (f.status === 'fail' && plan.preflightOverrides.includes(f.check)) f.overridden = true;
+      }
+      const failing = st.preflight.filter((f) => f.status === 'fail' && !f.overridden);
+      if (failing.length === 0) break;
+      if (!st.pending.some((p) => p.subject === 'preflight')) {
+        ask({
+          subject: 'preflight',
+          kind: 'preflight-failed',
+          reason: `${failing.length} preflight check(s) failed: ${failing.map((f) => `${f.check}${f.host ? `@${f.host}` : ''}: ${f.message}`).join('; ')}`,
+          allowed: ['retry', 'override', 'abort'],
+        });
+      }
+      await waitUntilFree('preflight');
+    }
+
+    // backups: a ZooKeeper snapshot and (Enterprise) the IAM database, before any master is touched.
+    if (!st.abortRequested && st.phase === 'preflight') {
+      enterPhase('backups');
+      if (plan.backups.zookeeper === 'take' || plan.backups.iam === 'take') {
+        doing('taking backups before the first master is touched');
+        const taken = await clusterStep.takeBackups.executeWithOptions({ summary: 'backups: ZooKeeper snapshot / IAM database' }, [{ plan }]);
+        note(`backups: ${taken.summary}`);
+      } else {
+        note('backups: the operator confirmed them in the plan (backups: confirmed)');
+      }
+    }
+
+    // bootstrap: genconf, generate the node patch script, serve it, take its URL.
+    if (!st.abortRequested && st.phase === 'backups') {
+      enterPhase('bootstrap');
+      doing(`bootstrap ${plan.bootstrap.address}: generating the node patch script`);
+      const b = await bootstrapStep.prepareBootstrap.executeWithOptions(
+        { summary: `bootstrap ${plan.bootstrap.address} · generate node patch script` },
+        [{ plan: bootstrapView(plan) }]
+      );
+      st.scriptUrl = b.scriptUrl;
+      note(`node patch script URL: ${b.scriptUrl}`);
+    }
+
+    // masters: strictly one at a time, each validated before the next.
+    if (!st.abortRequested && st.phase === 'bootstrap') enterPhase('masters');
+    if (st.phase === 'masters') {
+      for (const [i, master] of plan.masters.entries()) {
+        while (!st.abortRequested && nodeStatus(master.id).state === 'pending') {
+          if (st.policy.approveEachMaster && i > 0 && !decisions.some((d) => d.subject === master.id && d.decision === 'approve')) {
+            if (!st.pending.some((p) => p.subject === master.id)) {
+              ask({ subject: master.id, kind: 'approve-master', reason: `approve patching ${nodeLabel(master)}`, allowed: ['approve', 'abort'] });
+            }
+          }
+          await waitUntilFree(master.id);
+          if (st.abortRequested) break;
+          doing(`patching ${nodeLabel(master)} (${i + 1}/${plan.masters.length}); the other masters stay up`);
+          const r = await runNode(master, st.scriptUrl!);
+          if (!r || r.outcome === 'failed') {
+            nodeStatus(master.id).state = 'waiting-decision';
+            ask({ subject: master.id, kind: 'node-failed', reason: nodeStatus(master.id).note ?? 'failed', allowed: ['retry', 'abort'] });
+            await waitUntilFree(master.id);
+          }
+        }
+        if (st.abortRequested) break;
+      }
+      if (!st.abortRequested) {
+        if (st.policy.approveBeforeAgents && !decisions.some((d) => d.subject === 'agents' && d.decision === 'approve')) {
+          ask({ subject: 'agents', kind: 'approve-agents', reason: 'all masters patched: approve the agent phase', allowed: ['approve', 'abort'] });
+          await waitUntilFree('agents');
+        }
+        if (!st.abortRequested) enterPhase('agents');
+      }
+    }
+
+    // agents: a sliding window of `agentConcurrency` node workflows; failures beyond the budget ask.
+    if (st.phase === 'agents') {
+      const agents = [...plan.agents, ...plan.publicAgents];
+      const running = new Set<Promise<void>>();
+      const failedAgents = () => agents.filter((a) => ['failed', 'waiting-decision'].includes(nodeStatus(a.id).state)).length;
+      const wantRollover = () =>
+        childrenThisRun >= rollover || workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > HISTORY_ROLLOVER_EVENTS;
+      const next = () => agents.find((a) => nodeStatus(a.id).state === 'pending' && !inflight.has(a.id));
+      const blocked = () => st.paused || st.pending.length > 0 || st.abortRequested || wantRollover();
+
+      while (true) {
+        while (!blocked() && running.size < st.policy.agentConcurrency && next()) {
+          const agent = next()!;
+          const p: Promise<void> = runNode(agent, st.scriptUrl!).then((r) => {
+            running.delete(p);
+            if (r && r.outcome !== 'failed') return;
+            if (st.abortRequested && nodeStatus(agent.id).state === 'aborted') return;
+            if (failedAgents() > st.policy.agentFailureBudget) {
+              nodeStatus(agent.id).state = 'waiting-decision';
+              ask({
+                subject: agent.id,
+                kind: 'node-failed',
+                reason: `${nodeStatus(agent.id).note ?? 'failed'} (agent failures ${failedAgents()} > budget ${st.policy.agentFailureBudget})`,
+                allowed: ['retry', 'skip', 'abort'],
+              });
+            } else {
+              note(`${agent.id} failed within the failure budget (${failedAgents()}/${st.policy.agentFailureBudget}); continuing`);
+            }
+          });
+          running.add(p);
+        }
+        const done = agents.filter((a) => !['pending', 'patching'].includes(nodeStatus(a.id).state)).length;
+        doing(
+          st.pending.length
+            ? `BLOCKED, needs you: ${st.pending.map((p) => `${p.subject} (${p.allowed.join('/')})`).join(', ')}`
+            : st.paused
+              ? `paused: ${running.size} agent(s) finishing, no new agent starts; resume to continue`
+              : `agents: ${done}/${agents.length} done, ${running.size} in flight (window ${st.policy.agentConcurrency})`
+        );
+        if (running.size === 0 && (st.abortRequested || (!next() && st.pending.length === 0))) break;
+        if (running.size === 0 && wantRollover() && !st.abortRequested) {
+          // History bound: every node of this run has finished; carry the state into a fresh run.
+          st.generation += 1;
+          await condition(allHandlersFinished);
+          return await continueAsNew<typeof patchCluster>({
+            plan,
+            carried: { status: st, decisions },
+            rolloverAfterNodes: input.rolloverAfterNodes,
+          });
+        }
+        const before = running.size;
+        await condition(
+          () => running.size < before || (!blocked() && running.size < st.policy.agentConcurrency && !!next()) || st.abortRequested
+        );
+        if (st.abortRequested) for (const s of inflight.values()) s.cancel();
+        if (st.abortRequested && running.size > 0) await condition(() => running.size === 0);
+      }
+    }
+    return await finish();
+  });
+}
+
+function initialStatus(plan: Plan, workflowId: string): PatchStatus {
+  const now = Date.now();
+  const node = (n: NodeSpec): NodeStatus => ({ id: n.id, role: n.role, address: n.address, state: 'pending', attempts: 0 });
+  return {
+    workflowId,
+    cluster: plan.cluster,
+    fromVersion: plan.fromVersion,
+    toVersion: plan.toVersion,
+    phase: 'plan',
+    paused: false,
+    abortRequested: false,
+    startedAtMs: now,
+    phaseStartedAtMs: now,
+    policy: {
+      agentConcurrency: plan.policy.agentConcurrency,
+      agentFailureBudget: plan.policy.agentFailureBudget,
+      approveEachMaster: plan.policy.approveEachMaster,
+      approveBeforeAgents: plan.policy.approveBeforeAgents,
+    },
+    nodes: [...plan.masters, ...plan.agents, ...plan.publicAgents].map(node),
+    pending: [],
+    activity: 'starting',
+    preflight: [],
+    generation: 0,
+    log: [],
+  };
+}
+
+/** Only what the bootstrap step needs: keeps thousands of agents out of its history entry. */
+function bootstrapView(plan: Plan): BootstrapInput['plan'] {
+  const { cluster, variant, fromVersion, toVersion, bootstrap, config, ssh, http } = plan;
+  return { cluster, variant, fromVersion, toVersion, bootstrap, config, ssh, http };
+}
