@@ -1,0 +1,139 @@
+/**
+ * Activities stand-ins for workflow-logic tests: a tiny in-memory cluster with controllable
+ * failures. The workflows and the Temporal server are real; only the hosts are imagined.
+ * (End-to-end tests against the simulator's real SSH/HTTP live in test/e2e.)
+ */
+import { ApplicationFailure, cancellationSignal, heartbeat, sleep } from '@temporalio/activity';
+import type {
+  BackupsResult,
+  BootstrapResult,
+  Diagnostics,
+  GateInput,
+  GateResult,
+  NodeState,
+  NodeTarget,
+  PlanInput,
+  RemoteRunState,
+  RunKey,
+  ScriptRunResult,
+  SurveyEntry,
+} from '../../src/shared/activity-types';
+import type { PreflightFinding } from '../../src/shared/status';
+
+export interface FakeHost {
+  version: string;
+  scriptRuns: number;
+  failScript?: number; // exit code, consumed once per value
+  failGate?: string; // gate name that times out, until cleared
+  running: boolean;
+}
+
+export class FakeCluster {
+  hosts = new Map<string, FakeHost>();
+  started: { node: string; atMs: number }[] = [];
+  maxMastersAtOnce = 0;
+  maxAgentsAtOnce = 0;
+  preflight: PreflightFinding[] = [];
+  scriptMs = 50;
+  constructor(
+    ids: string[],
+    version: string,
+    readonly to: string
+  ) {
+    for (const id of ids) this.hosts.set(id, { version, scriptRuns: 0, running: false });
+  }
+  host(id: string): FakeHost {
+    return this.hosts.get(id)!;
+  }
+  private runningOf(prefix: string): number {
+    return [...this.hosts.entries()].filter(([id, h]) => id.startsWith(prefix) && h.running).length;
+  }
+
+  activities() {
+    const c = this;
+    const gate =
+      (name: string) =>
+      async (input: GateInput): Promise<GateResult> => {
+        const h = c.host(input.target.node.id);
+        if (h.failGate === name) {
+          throw ApplicationFailure.nonRetryable(`${name} did not hold: last seen bad`, 'GateTimeout');
+        }
+        return {
+          gate: name as GateResult['gate'],
+          passed: true,
+          polls: input.stablePolls,
+          observation: 'ok',
+          tookMs: 1,
+        };
+      };
+    return {
+      async surveyNodes(targets: NodeTarget[]): Promise<SurveyEntry[]> {
+        return targets.map((t) => ({
+          installedVersion: c.host(t.node.id).version,
+          roles: [],
+          configHash: '',
+          configMatches: true,
+        }));
+      },
+      async runPreflight(_: PlanInput): Promise<PreflightFinding[]> {
+        return c.preflight;
+      },
+      async takeBackups(_: PlanInput): Promise<BackupsResult> {
+        return { summary: 'zk snapshot taken' };
+      },
+      async prepareBootstrap(): Promise<BootstrapResult> {
+        return { scriptUrl: 'http://bootstrap/upgrade/0123/dcos_node_upgrade.sh', generatorOutputTail: '' };
+      },
+      async readNodeState(t: NodeTarget): Promise<NodeState> {
+        return { installedVersion: c.host(t.node.id).version, roles: [], configHash: '', configMatches: true };
+      },
+      async stageScript(): Promise<void> {},
+      async prepareAgent(): Promise<{ removed: boolean }> {
+        return { removed: true };
+      },
+      async runPatchScript(t: NodeTarget, _url: string, _key: RunKey): Promise<ScriptRunResult> {
+        const h = c.host(t.node.id);
+        h.scriptRuns += 1;
+        h.running = true;
+        c.started.push({ node: t.node.id, atMs: Date.now() });
+        c.maxMastersAtOnce = Math.max(c.maxMastersAtOnce, c.runningOf('master-'));
+        c.maxAgentsAtOnce = Math.max(c.maxAgentsAtOnce, c.runningOf('agent-') + c.runningOf('public-agent-'));
+        const startedAtMs = Date.now();
+        try {
+          for (let waited = 0; waited < c.scriptMs; waited += 10) {
+            heartbeat();
+            await sleep(10);
+            if (cancellationSignal().aborted) break;
+          }
+        } finally {
+          h.running = false;
+        }
+        if (h.failScript !== undefined) {
+          const code = h.failScript;
+          h.failScript = undefined;
+          throw ApplicationFailure.nonRetryable(`dcos_node_upgrade.sh exited ${code}`, 'ScriptFailed');
+        }
+        h.version = c.to;
+        return { exitCode: 0, outputTail: 'ok', startedAtMs, finishedAtMs: Date.now(), attached: false };
+      },
+      async describeRemoteRun(): Promise<RemoteRunState> {
+        return { state: 'running' };
+      },
+      async collectDiagnostics(t: NodeTarget): Promise<Diagnostics> {
+        return {
+          node: t.node.id,
+          role: t.node.role,
+          collectedAtMs: Date.now(),
+          sections: [{ command: 'systemctl | grep dcos', exitCode: 0, output: 'dcos-mesos-master.service failed' }],
+        };
+      },
+      gateExhibitorConverged: gate('exhibitor-converged'),
+      gateMesosMasterUnitActive: gate('mesos-master-unit-active'),
+      gateRegistrarRecovered: gate('registrar-recovered'),
+      gateMesosVersion: gate('mesos-version'),
+      gateCockroachReplicated: gate('cockroach-replicated'),
+      gateAgentRegistered: gate('agent-registered'),
+      gateAgentTasksReconciled: gate('agent-tasks-reconciled'),
+    };
+  }
+}
