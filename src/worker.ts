@@ -27,7 +27,9 @@ export async function createWorker(setup: WorkerSetup = {}): Promise<{ worker: W
     connection,
     namespace: settings.namespace,
     taskQueue: setup.taskQueue ?? TASK_QUEUE,
-    ...(setup.workflowBundle ? { workflowBundle: setup.workflowBundle } : { workflowsPath: require.resolve('./workflows') }),
+    ...(setup.workflowBundle
+      ? { workflowBundle: setup.workflowBundle }
+      : { workflowsPath: require.resolve('./workflows') }),
     activities,
     // Let running activities notice the shutdown (they heartbeat) instead of being cut at once.
     shutdownGraceTime: '10s',

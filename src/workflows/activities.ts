@@ -4,8 +4,8 @@
  */
 import { proxyActivities } from '@temporalio/workflow';
 import type * as activities from '../activities';
-import type { GateTimings } from '../shared/plan';
 import { FailureTypes } from '../shared/activity-types';
+import type { GateTimings } from '../shared/plan';
 
 const NEVER_RETRY = [FailureTypes.HostKeyMismatch, FailureTypes.InvalidPlan];
 
@@ -25,7 +25,12 @@ export const hostStep = proxyActivities<typeof activities>({
 export const clusterStep = proxyActivities<typeof activities>({
   startToCloseTimeout: '15 minutes',
   heartbeatTimeout: '1 minute',
-  retry: { initialInterval: '5s', maximumInterval: '1 minute', maximumAttempts: 5, nonRetryableErrorTypes: NEVER_RETRY },
+  retry: {
+    initialInterval: '5s',
+    maximumInterval: '1 minute',
+    maximumAttempts: 5,
+    nonRetryableErrorTypes: NEVER_RETRY,
+  },
 });
 
 /** The bootstrap node's generator: minutes on a real node, heartbeating. */

@@ -17,18 +17,18 @@
  */
 import {
   ApplicationFailure,
-  CancellationScope,
-  ParentClosePolicy,
-  WorkflowIdReusePolicy,
   allHandlersFinished,
+  CancellationScope,
   condition,
   continueAsNew,
   isCancellation,
   log,
+  ParentClosePolicy,
   setCurrentDetails,
   setHandler,
   startChild,
   upsertSearchAttributes,
+  WorkflowIdReusePolicy,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { BootstrapInput, NodeTarget } from '../shared/activity-types';
@@ -94,7 +94,9 @@ export async function patchCluster(input: PatchClusterInput): Promise<PatchRepor
       const p = st.pending.find((x) => x.subject === d.subject)!;
       st.pending = st.pending.filter((x) => x !== p);
       decisions.push({ atMs: Date.now(), subject: d.subject, decision: d.decision, checks: d.checks });
-      note(`decision for ${d.subject}: ${d.decision}${d.checks ? ` ${d.checks.join(',')}` : ''}${d.reason ? ` (${d.reason})` : ''}`);
+      note(
+        `decision for ${d.subject}: ${d.decision}${d.checks ? ` ${d.checks.join(',')}` : ''}${d.reason ? ` (${d.reason})` : ''}`
+      );
       applyDecision(p, d.decision, d.checks ?? []);
       return `${d.decision} accepted for ${d.subject}`;
     },
@@ -111,7 +113,8 @@ export async function patchCluster(input: PatchClusterInput): Promise<PatchRepor
         if (d.decision === 'override') {
           const failing = st.preflight.filter((f) => f.status === 'fail' && !f.overridden).map((f) => f.check);
           const missing = [...new Set(failing)].filter((c) => !(d.checks ?? []).includes(c));
-          if (missing.length) throw new Error(`override must name every failing check; not named: ${missing.join(', ')}`);
+          if (missing.length)
+            throw new Error(`override must name every failing check; not named: ${missing.join(', ')}`);
         }
       },
     }
@@ -128,7 +131,10 @@ export async function patchCluster(input: PatchClusterInput): Promise<PatchRepor
         if (c.agentConcurrency !== undefined && (!Number.isInteger(c.agentConcurrency) || c.agentConcurrency < 1)) {
           throw new Error('agentConcurrency must be a whole number ≥ 1');
         }
-        if (c.agentFailureBudget !== undefined && (!Number.isInteger(c.agentFailureBudget) || c.agentFailureBudget < 0)) {
+        if (
+          c.agentFailureBudget !== undefined &&
+          (!Number.isInteger(c.agentFailureBudget) || c.agentFailureBudget < 0)
+        ) {
           throw new Error('agentFailureBudget must be a whole number ≥ 0');
         }
       },
@@ -174,7 +180,9 @@ export async function patchCluster(input: PatchClusterInput): Promise<PatchRepor
   function ask(p: Omit<PendingDecision, 'sinceMs'>): void {
     st.pending.push({ ...p, sinceMs: Date.now() });
     note(`waiting for a decision on ${p.subject}: ${p.reason} (${p.allowed.join(' / ')})`);
-    doing(`BLOCKED, needs you: ${p.subject} — ${p.reason}. Decide with: dcos-patch decide ${info.workflowId} ${p.subject} ${p.allowed.join('|')}`);
+    doing(
+      `BLOCKED, needs you: ${p.subject} — ${p.reason}. Decide with: dcos-patch decide ${info.workflowId} ${p.subject} ${p.allowed.join('|')}`
+    );
   }
   function applyDecision(p: PendingDecision, decision: Decision, checks: string[]): void {
     if (decision === 'abort') return requestAbort(`operator decision on ${p.subject}`);
@@ -272,7 +280,9 @@ export async function patchCluster(input: PatchClusterInput): Promise<PatchRepor
 
   async function finish(): Promise<PatchReport> {
     await condition(allHandlersFinished);
-    const failed = st.nodes.filter((n) => n.state === 'failed' || n.state === 'aborted' || n.decisions?.includes('skip'));
+    const failed = st.nodes.filter(
+      (n) => n.state === 'failed' || n.state === 'aborted' || n.decisions?.includes('skip')
+    );
     if (st.abortRequested) {
       enterPhase('aborted');
       const r = report('aborted', abortMessage());
@@ -286,7 +296,12 @@ export async function patchCluster(input: PatchClusterInput): Promise<PatchRepor
         `${failed.length} of ${st.nodes.length} nodes not patched: ${failed.map((n) => `${n.id} (${n.state}: ${n.note ?? ''})`).join('; ')}`
       );
       doing(r.message);
-      throw ApplicationFailure.create({ type: 'PatchIncomplete', message: r.message, nonRetryable: true, details: [r] });
+      throw ApplicationFailure.create({
+        type: 'PatchIncomplete',
+        message: r.message,
+        nonRetryable: true,
+        details: [r],
+      });
     }
     enterPhase('done');
     const patched = st.nodes.filter((n) => n.state === 'patched').length;
@@ -318,7 +333,9 @@ export async function patchCluster(input: PatchClusterInput): Promise<PatchRepor
       { key: DcosToVersion, value: plan.toVersion },
       { key: DcosPatchPhase, value: st.phase },
     ]);
-    note(`patch ${plan.cluster} ${plan.fromVersion} → ${plan.toVersion}: ${plan.masters.length} masters, ${plan.agents.length + plan.publicAgents.length} agents`);
+    note(
+      `patch ${plan.cluster} ${plan.fromVersion} → ${plan.toVersion}: ${plan.masters.length} masters, ${plan.agents.length + plan.publicAgents.length} agents`
+    );
   } else {
     note(`continued as new (generation ${st.generation})`);
   }
@@ -333,10 +350,10 @@ export async function patchCluster(input: PatchClusterInput): Promise<PatchRepor
       for (let i = 0; i < allNodes.length && !st.abortRequested; i += SURVEY_CHUNK) {
         const chunk = allNodes.slice(i, i + SURVEY_CHUNK);
         doing(`reading the installed version on hosts ${i + 1}–${i + chunk.length} of ${allNodes.length}`);
-        const states = await clusterStep.surveyNodes.executeWithOptions({ summary: `survey hosts ${i + 1}–${i + chunk.length}` }, [
-          chunk.map(target),
-          plan.config.newConfigPath,
-        ]);
+        const states = await clusterStep.surveyNodes.executeWithOptions(
+          { summary: `survey hosts ${i + 1}–${i + chunk.length}` },
+          [chunk.map(target), plan.config.newConfigPath]
+        );
         chunk.forEach((node, j) => {
           const s = states[j];
           const n = nodeStatus(node.id);
@@ -356,8 +373,11 @@ export async function patchCluster(input: PatchClusterInput): Promise<PatchRepor
       enterPhase('preflight');
       if (st.preflight.length === 0) {
         doing('preflight: checking hosts, cluster health and prerequisites (read-only)');
-        st.preflight = await clusterStep.runPreflight.executeWithOptions({ summary: 'preflight checks (read-only)' }, [{ plan }]);
-        for (const f of st.preflight) if (f.status === 'fail' && plan.preflightOverrides.includes(f.check)) f.overridden = true;
+        st.preflight = await clusterStep.runPreflight.executeWithOptions({ summary: 'preflight checks (read-only)' }, [
+          { plan },
+        ]);
+        for (const f of st.preflight)
+          if (f.status === 'fail' && plan.preflightOverrides.includes(f.check)) f.overridden = true;
       }
       const failing = st.preflight.filter((f) => f.status === 'fail' && !f.overridden);
       if (failing.length === 0) break;
@@ -377,7 +397,10 @@ export async function patchCluster(input: PatchClusterInput): Promise<PatchRepor
       enterPhase('backups');
       if (plan.backups.zookeeper === 'take' || plan.backups.iam === 'take') {
         doing('taking backups before the first master is touched');
-        const taken = await clusterStep.takeBackups.executeWithOptions({ summary: 'backups: ZooKeeper snapshot / IAM database' }, [{ plan }]);
+        const taken = await clusterStep.takeBackups.executeWithOptions(
+          { summary: 'backups: ZooKeeper snapshot / IAM database' },
+          [{ plan }]
+        );
         note(`backups: ${taken.summary}`);
       } else {
         note('backups: the operator confirmed them in the plan (backups: confirmed)');
@@ -401,9 +424,18 @@ export async function patchCluster(input: PatchClusterInput): Promise<PatchRepor
     if (st.phase === 'masters') {
       for (const [i, master] of plan.masters.entries()) {
         while (!st.abortRequested && nodeStatus(master.id).state === 'pending') {
-          if (st.policy.approveEachMaster && i > 0 && !decisions.some((d) => d.subject === master.id && d.decision === 'approve')) {
+          if (
+            st.policy.approveEachMaster &&
+            i > 0 &&
+            !decisions.some((d) => d.subject === master.id && d.decision === 'approve')
+          ) {
             if (!st.pending.some((p) => p.subject === master.id)) {
-              ask({ subject: master.id, kind: 'approve-master', reason: `approve patching ${nodeLabel(master)}`, allowed: ['approve', 'abort'] });
+              ask({
+                subject: master.id,
+                kind: 'approve-master',
+                reason: `approve patching ${nodeLabel(master)}`,
+                allowed: ['approve', 'abort'],
+              });
             }
           }
           await waitUntilFree(master.id);
@@ -412,15 +444,28 @@ export async function patchCluster(input: PatchClusterInput): Promise<PatchRepor
           const r = await runNode(master, st.scriptUrl!);
           if (!r || r.outcome === 'failed') {
             nodeStatus(master.id).state = 'waiting-decision';
-            ask({ subject: master.id, kind: 'node-failed', reason: nodeStatus(master.id).note ?? 'failed', allowed: ['retry', 'abort'] });
+            ask({
+              subject: master.id,
+              kind: 'node-failed',
+              reason: nodeStatus(master.id).note ?? 'failed',
+              allowed: ['retry', 'abort'],
+            });
             await waitUntilFree(master.id);
           }
         }
         if (st.abortRequested) break;
       }
       if (!st.abortRequested) {
-        if (st.policy.approveBeforeAgents && !decisions.some((d) => d.subject === 'agents' && d.decision === 'approve')) {
-          ask({ subject: 'agents', kind: 'approve-agents', reason: 'all masters patched: approve the agent phase', allowed: ['approve', 'abort'] });
+        if (
+          st.policy.approveBeforeAgents &&
+          !decisions.some((d) => d.subject === 'agents' && d.decision === 'approve')
+        ) {
+          ask({
+            subject: 'agents',
+            kind: 'approve-agents',
+            reason: 'all masters patched: approve the agent phase',
+            allowed: ['approve', 'abort'],
+          });
           await waitUntilFree('agents');
         }
         if (!st.abortRequested) enterPhase('agents');
@@ -431,9 +476,12 @@ export async function patchCluster(input: PatchClusterInput): Promise<PatchRepor
     if (st.phase === 'agents') {
       const agents = [...plan.agents, ...plan.publicAgents];
       const running = new Set<Promise<void>>();
-      const failedAgents = () => agents.filter((a) => ['failed', 'waiting-decision'].includes(nodeStatus(a.id).state)).length;
+      const failedAgents = () =>
+        agents.filter((a) => ['failed', 'waiting-decision'].includes(nodeStatus(a.id).state)).length;
       const wantRollover = () =>
-        childrenThisRun >= rollover || workflowInfo().continueAsNewSuggested || workflowInfo().historyLength > HISTORY_ROLLOVER_EVENTS;
+        childrenThisRun >= rollover ||
+        workflowInfo().continueAsNewSuggested ||
+        workflowInfo().historyLength > HISTORY_ROLLOVER_EVENTS;
       const next = () => agents.find((a) => nodeStatus(a.id).state === 'pending' && !inflight.has(a.id));
       const blocked = () => st.paused || st.pending.length > 0 || st.abortRequested || wantRollover();
 
@@ -453,7 +501,9 @@ export async function patchCluster(input: PatchClusterInput): Promise<PatchRepor
                 allowed: ['retry', 'skip', 'abort'],
               });
             } else {
-              note(`${agent.id} failed within the failure budget (${failedAgents()}/${st.policy.agentFailureBudget}); continuing`);
+              note(
+                `${agent.id} failed within the failure budget (${failedAgents()}/${st.policy.agentFailureBudget}); continuing`
+              );
             }
           });
           running.add(p);
@@ -479,7 +529,10 @@ export async function patchCluster(input: PatchClusterInput): Promise<PatchRepor
         }
         const before = running.size;
         await condition(
-          () => running.size < before || (!blocked() && running.size < st.policy.agentConcurrency && !!next()) || st.abortRequested
+          () =>
+            running.size < before ||
+            (!blocked() && running.size < st.policy.agentConcurrency && !!next()) ||
+            st.abortRequested
         );
         if (st.abortRequested) for (const s of inflight.values()) s.cancel();
         if (st.abortRequested && running.size > 0) await condition(() => running.size === 0);
@@ -491,7 +544,13 @@ export async function patchCluster(input: PatchClusterInput): Promise<PatchRepor
 
 function initialStatus(plan: Plan, workflowId: string): PatchStatus {
   const now = Date.now();
-  const node = (n: NodeSpec): NodeStatus => ({ id: n.id, role: n.role, address: n.address, state: 'pending', attempts: 0 });
+  const node = (n: NodeSpec): NodeStatus => ({
+    id: n.id,
+    role: n.role,
+    address: n.address,
+    state: 'pending',
+    attempts: 0,
+  });
   return {
     workflowId,
     cluster: plan.cluster,

@@ -80,17 +80,35 @@ export async function patchNode(input: PatchNodeInput): Promise<NodeResult> {
   const label = nodeLabel(node);
   const runKey = { workflowId: workflowInfo().workflowId, attempt };
   const startedAtMs = Date.now();
-  const progress: NodeProgress = { node: node.id, role: node.role, attempt, state: 'checking', step: 'reading installed version', sinceMs: startedAtMs };
+  const progress: NodeProgress = {
+    node: node.id,
+    role: node.role,
+    attempt,
+    state: 'checking',
+    step: 'reading installed version',
+    sinceMs: startedAtMs,
+  };
   setHandler(nodeStatusQuery, () => progress);
 
-  const result: NodeResult = { node: node.id, role: node.role, outcome: 'failed', attempt, summary: '', gates: [], startedAtMs, finishedAtMs: 0 };
+  const result: NodeResult = {
+    node: node.id,
+    role: node.role,
+    outcome: 'failed',
+    attempt,
+    summary: '',
+    gates: [],
+    startedAtMs,
+    finishedAtMs: 0,
+  };
 
   function enter(state: NodeStateName, step: string, deadlineMs?: number): void {
     progress.state = state;
     progress.step = step;
     progress.sinceMs = Date.now();
     progress.deadlineMs = deadlineMs;
-    setCurrentDetails(`**${label}** · ${state}: ${step}${deadlineMs ? ` (gives up at ${new Date(deadlineMs).toISOString()})` : ''}`);
+    setCurrentDetails(
+      `**${label}** · ${state}: ${step}${deadlineMs ? ` (gives up at ${new Date(deadlineMs).toISOString()})` : ''}`
+    );
     log.info(`${label}: ${state} — ${step}`);
   }
 
@@ -105,10 +123,23 @@ export async function patchNode(input: PatchNodeInput): Promise<NodeResult> {
     }
   }
 
-  async function gate(name: GateName, timeoutMs: number, expect?: string, deadlineMs?: number, pollIntervalMs = gates.pollIntervalMs): Promise<GateResult> {
+  async function gate(
+    name: GateName,
+    timeoutMs: number,
+    expect?: string,
+    deadlineMs?: number,
+    pollIntervalMs = gates.pollIntervalMs
+  ): Promise<GateResult> {
     const deadline = deadlineMs ?? Date.now() + timeoutMs;
     const acts = healthGate(Math.max(1_000, deadline - Date.now()));
-    const gateInput: GateInput = { target, masters: input.masters, pollIntervalMs, stablePolls: gates.stablePolls, deadlineMs: deadline, expect };
+    const gateInput: GateInput = {
+      target,
+      masters: input.masters,
+      pollIntervalMs,
+      stablePolls: gates.stablePolls,
+      deadlineMs: deadline,
+      expect,
+    };
     const fn = {
       'exhibitor-converged': acts.gateExhibitorConverged,
       'mesos-master-unit-active': acts.gateMesosMasterUnitActive,
@@ -133,7 +164,10 @@ export async function patchNode(input: PatchNodeInput): Promise<NodeResult> {
   try {
     // checking: decide "already done" from the host itself, before anything else.
     const state = await step('checking', 'reading installed version and config', () =>
-      hostStep.readNodeState.executeWithOptions({ summary: `${label} · read installed version` }, [target, input.newConfigPath])
+      hostStep.readNodeState.executeWithOptions({ summary: `${label} · read installed version` }, [
+        target,
+        input.newConfigPath,
+      ])
     );
     result.versionBefore = state.installedVersion;
     const configCurrent = state.configMatches !== false;
@@ -143,16 +177,28 @@ export async function patchNode(input: PatchNodeInput): Promise<NodeResult> {
       }
     }
     if (state.installedVersion !== input.fromVersion && state.installedVersion !== input.toVersion) {
-      throw new StepFailed('checking', `host runs DC/OS ${state.installedVersion}, the plan patches ${input.fromVersion} → ${input.toVersion}`, FailureTypes.InvalidPlan);
+      throw new StepFailed(
+        'checking',
+        `host runs DC/OS ${state.installedVersion}, the plan patches ${input.fromVersion} → ${input.toVersion}`,
+        FailureTypes.InvalidPlan
+      );
     }
     if (state.installedVersion === input.toVersion && input.fromVersion !== input.toVersion) {
       // At the target version but with another config: a config update, not this plan's job.
-      throw new StepFailed('checking', `host already runs ${input.toVersion} but its config differs from the plan's new config.yaml`, FailureTypes.InvalidPlan);
+      throw new StepFailed(
+        'checking',
+        `host already runs ${input.toVersion} but its config differs from the plan's new config.yaml`,
+        FailureTypes.InvalidPlan
+      );
     }
 
     // staging: fetch the script before the disruptive part; fails fast if the bootstrap is unreachable.
     await step('staging', `downloading the node patch script from ${input.scriptUrl}`, () =>
-      hostStep.stageScript.executeWithOptions({ summary: `${label} · stage patch script` }, [target, input.scriptUrl, runKey])
+      hostStep.stageScript.executeWithOptions({ summary: `${label} · stage patch script` }, [
+        target,
+        input.scriptUrl,
+        runKey,
+      ])
     );
 
     if (node.role !== 'master') {
@@ -166,10 +212,12 @@ export async function patchNode(input: PatchNodeInput): Promise<NodeResult> {
       'patching',
       'running dcos_node_upgrade.sh (detached on the host)',
       () =>
-        scriptRun(gates).runPatchScript.executeWithOptions(
-          { summary: `${label} · run dcos_node_upgrade.sh` },
-          [target, input.scriptUrl, runKey, gates.scriptTimeoutMs]
-        ),
+        scriptRun(gates).runPatchScript.executeWithOptions({ summary: `${label} · run dcos_node_upgrade.sh` }, [
+          target,
+          input.scriptUrl,
+          runKey,
+          gates.scriptTimeoutMs,
+        ]),
       scriptDeadline
     );
     result.script = script;
@@ -181,7 +229,13 @@ export async function patchNode(input: PatchNodeInput): Promise<NodeResult> {
       await gate('registrar-recovered', gates.mesosMasterTimeoutMs, undefined, mesosDeadline);
       await gate('mesos-version', gates.mesosMasterTimeoutMs, input.expectedMesosVersion, mesosDeadline);
       if (input.variant === 'enterprise') {
-        await gate('cockroach-replicated', gates.cockroachTimeoutMs, undefined, undefined, gates.cockroachPollIntervalMs);
+        await gate(
+          'cockroach-replicated',
+          gates.cockroachTimeoutMs,
+          undefined,
+          undefined,
+          gates.cockroachPollIntervalMs
+        );
       }
     } else {
       // The masters give up on an agent that misses their health pings for agentWindow; the units
@@ -191,7 +245,10 @@ export async function patchNode(input: PatchNodeInput): Promise<NodeResult> {
       await gate('agent-tasks-reconciled', gates.agentWindowMs, undefined, windowEnd);
     }
     result.versionAfter = input.toVersion;
-    return finish('patched', `patched ${result.versionBefore} → ${input.toVersion}; ${result.gates.map((g) => `${g.gate}: ${g.observation}`).join('; ')}`);
+    return finish(
+      'patched',
+      `patched ${result.versionBefore} → ${input.toVersion}; ${result.gates.map((g) => `${g.gate}: ${g.observation}`).join('; ')}`
+    );
   } catch (err) {
     if (isCancellation(err)) {
       return await CancellationScope.nonCancellable(async () => {
@@ -226,7 +283,16 @@ export async function patchNode(input: PatchNodeInput): Promise<NodeResult> {
     result.outcome = outcome;
     result.summary = summary;
     result.finishedAtMs = Date.now();
-    enter(outcome === 'patched' ? 'patched' : outcome === 'skipped' ? 'skipped' : outcome === 'aborted' ? 'aborted' : 'failed', summary);
+    enter(
+      outcome === 'patched'
+        ? 'patched'
+        : outcome === 'skipped'
+          ? 'skipped'
+          : outcome === 'aborted'
+            ? 'aborted'
+            : 'failed',
+      summary
+    );
     return result;
   }
 }
