@@ -1,0 +1,113 @@
+/**
+ * `dcos-patch check`: the plan check's result for a person (what will happen, then every finding
+ * with its fix, then the counts) and for scripts (`--json`).
+ */
+import type { PlanCheckResult, PlanSummary } from './check';
+import { formatDuration } from './durations';
+import { formatFinding } from './findings';
+
+/** Batches listed in full before the rest are counted (clusters can have thousands of agents). */
+const MAX_BATCHES_SHOWN = 12;
+
+export function renderCheck(result: PlanCheckResult): string {
+  const lines = [...renderSummary(result.summary)];
+  if (result.findings.length > 0) {
+    lines.push('');
+    const ordered = [
+      ...result.findings.filter((f) => f.severity === 'error'),
+      ...result.findings.filter((f) => f.severity === 'warning'),
+    ];
+    for (const f of ordered) lines.push(formatFinding(f));
+  }
+  lines.push('', countsLine(result));
+  return lines.join('\n');
+}
+
+function countsLine(result: PlanCheckResult): string {
+  const errors = result.findings.filter((f) => f.severity === 'error').length;
+  const warnings = result.findings.length - errors;
+  const counts = `${plural(errors, 'error')}, ${plural(warnings, 'warning')}`;
+  return result.plan
+    ? `${counts}: the plan is valid${warnings > 0 ? ' (read the warnings before starting)' : ''}.`
+    : `${counts}: the plan is not valid; nothing was started.`;
+}
+
+function renderSummary(s: PlanSummary): string[] {
+  const out = [`Plan ${s.file}`];
+  const row = (label: string, value: string) => out.push(`  ${label.padEnd(10)}${value}`);
+  if (s.cluster) row('cluster', `${s.cluster}${s.variant ? ` (${s.variant})` : ''}`);
+  if (s.from || s.to) {
+    const kind =
+      s.kind === 'patch' ? 'patch' : s.kind === 'config-change' ? 'configuration change only' : 'not a valid path';
+    const mesos = s.expectedMesosVersion ? `; masters must then report Mesos ${s.expectedMesosVersion}` : '';
+    row('version', `${s.from ?? '?'} → ${s.to ?? '?'} (${kind})${mesos}`);
+  }
+  if (s.security) {
+    row(
+      'security',
+      s.security.from === s.security.to ? `${s.security.to} (unchanged)` : `${s.security.from} → ${s.security.to}`
+    );
+  }
+  if (!s.configCompared) row('config', 'not compared (the config files could not be read, see below)');
+  else if (s.configChanges.length === 0) row('config', 'no parameter changes');
+  else {
+    row('config', `${plural(s.configChanges.length, 'parameter')} change:`);
+    for (const c of s.configChanges) out.push(`              ${c.key}: ${c.old} → ${c.new}`);
+  }
+  if (s.bootstrap) row('bootstrap', s.bootstrap);
+  if (s.masters.length > 0) row('masters', `one at a time: ${s.masters.join(', ')}`);
+  const agentCount = s.agentBatches.reduce((n, b) => n + b.length, 0);
+  if (agentCount > 0) {
+    row(
+      'agents',
+      `${plural(agentCount, 'agent')}, up to ${s.policy.agentConcurrency} at a time (${plural(s.agentBatches.length, 'batch', 'batches')}):`
+    );
+    s.agentBatches.slice(0, MAX_BATCHES_SHOWN).forEach((b, i) => {
+      out.push(`            ${String(i + 1).padStart(3)}. ${b.join(', ')}`);
+    });
+    const hidden = s.agentBatches.slice(MAX_BATCHES_SHOWN);
+    if (hidden.length > 0) {
+      const n = hidden.reduce((sum, b) => sum + b.length, 0);
+      out.push(`            … ${plural(hidden.length, 'more batch', 'more batches')} (${plural(n, 'agent')})`);
+    }
+  }
+  const p = s.policy;
+  const g = p.gates;
+  row(
+    'policy',
+    `agent failure budget ${p.agentFailureBudget}; approve each master: ${yesNo(p.approveEachMaster)}; approve before agents: ${yesNo(p.approveBeforeAgents)}`
+  );
+  row(
+    'gates',
+    `poll every ${formatDuration(g.pollIntervalMs)}, ${g.stablePolls} good polls in a row; exhibitor ${formatDuration(g.exhibitorTimeoutMs)}, mesos master ${formatDuration(g.mesosMasterTimeoutMs)}, cockroach ${formatDuration(g.cockroachTimeoutMs)} (every ${formatDuration(g.cockroachPollIntervalMs)}), agent window ${formatDuration(g.agentWindowMs)}, script ${formatDuration(g.scriptTimeoutMs)}`
+  );
+  row('backups', `zookeeper: ${s.backups.zookeeper}; iam: ${s.backups.iam}`);
+  if (s.preflightOverrides.length > 0) row('overrides', s.preflightOverrides.join(', '));
+  return out;
+}
+
+/** The `--json` output: stable keys, one object. */
+export function checkResultJson(result: PlanCheckResult): string {
+  const errors = result.findings.filter((f) => f.severity === 'error').length;
+  return JSON.stringify(
+    {
+      ok: result.plan !== undefined,
+      errors,
+      warnings: result.findings.length - errors,
+      summary: result.summary,
+      findings: result.findings,
+      enableIpv6: result.enableIpv6 ?? null,
+      plan: result.plan ?? null,
+    },
+    null,
+    2
+  );
+}
+
+function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+function yesNo(b: boolean): string {
+  return b ? 'yes' : 'no';
+}
