@@ -81,7 +81,12 @@ export interface PatchStatus {
   phaseStartedAtMs: number;
   finishedAtMs?: number;
   scriptUrl?: string;
-  policy: { agentConcurrency: number; agentFailureBudget: number; approveEachMaster: boolean; approveBeforeAgents: boolean };
+  policy: {
+    agentConcurrency: number;
+    agentFailureBudget: number;
+    approveEachMaster: boolean;
+    approveBeforeAgents: boolean;
+  };
   nodes: NodeStatus[];
   pending: PendingDecision[];
   /** "waiting, will progress" in words: what the workflow is doing right now. */
