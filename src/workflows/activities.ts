@@ -3,14 +3,14 @@
  * through these. Timeouts that depend on the plan are built from its gate timings.
  */
 import { proxyActivities } from '@temporalio/workflow';
-import type * as activities from '../activities';
+import type { PatchActivities } from '../shared/activity-contract';
 import { FailureTypes } from '../shared/activity-types';
 import type { GateTimings } from '../shared/plan';
 
 const NEVER_RETRY = [FailureTypes.HostKeyMismatch, FailureTypes.InvalidPlan];
 
 /** Short reads and small changes on a host (version, roles, staging the script, diagnostics). */
-export const hostStep = proxyActivities<typeof activities>({
+export const hostStep = proxyActivities<PatchActivities>({
   startToCloseTimeout: '2 minutes',
   retry: {
     initialInterval: '2s',
@@ -22,7 +22,7 @@ export const hostStep = proxyActivities<typeof activities>({
 });
 
 /** Work spread over many hosts at once (survey, preflight): longer, heartbeating. */
-export const clusterStep = proxyActivities<typeof activities>({
+export const clusterStep = proxyActivities<PatchActivities>({
   startToCloseTimeout: '15 minutes',
   heartbeatTimeout: '1 minute',
   retry: {
@@ -34,7 +34,7 @@ export const clusterStep = proxyActivities<typeof activities>({
 });
 
 /** The bootstrap node's generator: minutes on a real node, heartbeating. */
-export const bootstrapStep = proxyActivities<typeof activities>({
+export const bootstrapStep = proxyActivities<PatchActivities>({
   startToCloseTimeout: '45 minutes',
   heartbeatTimeout: '2 minutes',
   retry: {
@@ -50,7 +50,7 @@ export const bootstrapStep = proxyActivities<typeof activities>({
  * attaches to the run in progress (the activity's own marker check), never starts it twice.
  */
 export function scriptRun(gates: GateTimings) {
-  return proxyActivities<typeof activities>({
+  return proxyActivities<PatchActivities>({
     startToCloseTimeout: gates.scriptTimeoutMs + 60_000,
     scheduleToCloseTimeout: gates.scriptTimeoutMs + 10 * 60_000,
     heartbeatTimeout: '30 seconds',
@@ -68,7 +68,7 @@ export function scriptRun(gates: GateTimings) {
  * (GateTimeout, not retried). A crashed worker is noticed by the heartbeat and the gate resumes.
  */
 export function healthGate(timeoutMs: number) {
-  return proxyActivities<typeof activities>({
+  return proxyActivities<PatchActivities>({
     startToCloseTimeout: timeoutMs + 60_000,
     scheduleToCloseTimeout: timeoutMs + 5 * 60_000,
     heartbeatTimeout: '30 seconds',

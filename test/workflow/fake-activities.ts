@@ -4,6 +4,7 @@
  * (End-to-end tests against the simulator's real SSH/HTTP live in test/e2e.)
  */
 import { ApplicationFailure, cancellationSignal, heartbeat, sleep } from '@temporalio/activity';
+import type { PatchActivities } from '../../src/shared/activity-contract';
 import type {
   BackupsResult,
   BootstrapResult,
@@ -49,7 +50,7 @@ export class FakeCluster {
     return [...this.hosts.entries()].filter(([id, h]) => id.startsWith(prefix) && h.running).length;
   }
 
-  activities() {
+  activities(): PatchActivities {
     const c = this;
     const gate =
       (name: string) =>

@@ -93,7 +93,7 @@ describe('patchCluster with stand-in hosts', () => {
         /not allowed/
       );
       await h.executeUpdate(decideUpdate, { args: [{ subject: plan.masters[1]!.id, decision: 'retry' }] });
-      const report = await h.result();
+      const report: PatchReport = await h.result();
       assert.equal(report.outcome, 'succeeded');
       assert.equal(c.host(plan.masters[1]!.id).scriptRuns, 2);
       const m1 = report.nodes.find((n) => n.id === plan.masters[1]!.id)!;
@@ -141,7 +141,7 @@ describe('patchCluster with stand-in hosts', () => {
       assert.equal(c.started.length, startedWhilePaused, 'no node started while paused');
       assert.equal((await h.query(statusQuery)).paused, true);
       await h.signal(resumeSignal);
-      const report = await h.result();
+      const report: PatchReport = await h.result();
       assert.equal(report.outcome, 'succeeded');
     });
   });
@@ -186,7 +186,7 @@ describe('patchCluster with stand-in hosts', () => {
         workflowId,
         args: [{ plan, rolloverAfterNodes: 3 }],
       });
-      const report = await h.result();
+      const report: PatchReport = await h.result();
       assert.equal(report.outcome, 'succeeded');
       assert.equal(report.nodes.filter((n) => n.state === 'patched').length, 8);
       for (const [id, host] of c.hosts) assert.equal(host.scriptRuns, 1, `${id} patched once across runs`);
@@ -217,7 +217,7 @@ describe('patchCluster with stand-in hosts', () => {
       await h.executeUpdate(decideUpdate, {
         args: [{ subject: 'preflight', decision: 'override', checks: ['marathon-constraints'] }],
       });
-      const report = await h.result();
+      const report: PatchReport = await h.result();
       assert.equal(report.outcome, 'succeeded');
       assert.equal(report.preflight[0]?.overridden, true);
     });

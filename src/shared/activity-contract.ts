@@ -1,0 +1,41 @@
+/**
+ * The activities the workflows call, as an explicit interface: the workflows proxy this type,
+ * `src/activities/index.ts` implements it (the worker registers that module), and test
+ * stand-ins are checked against it too.
+ */
+import type {
+  BackupsResult,
+  BootstrapInput,
+  BootstrapResult,
+  Diagnostics,
+  GateInput,
+  GateResult,
+  NodeState,
+  NodeTarget,
+  PlanInput,
+  PreflightResult,
+  RemoteRunState,
+  RunKey,
+  ScriptRunResult,
+  SurveyEntry,
+} from './activity-types';
+
+export interface PatchActivities {
+  surveyNodes(targets: NodeTarget[], newConfigPath: string): Promise<SurveyEntry[]>;
+  runPreflight(input: PlanInput): Promise<PreflightResult>;
+  takeBackups(input: PlanInput): Promise<BackupsResult>;
+  prepareBootstrap(input: BootstrapInput): Promise<BootstrapResult>;
+  readNodeState(target: NodeTarget, newConfigPath?: string): Promise<NodeState>;
+  stageScript(target: NodeTarget, scriptUrl: string, runKey: RunKey): Promise<unknown>;
+  prepareAgent(target: NodeTarget): Promise<{ removed: boolean }>;
+  runPatchScript(target: NodeTarget, scriptUrl: string, runKey: RunKey, timeoutMs: number): Promise<ScriptRunResult>;
+  describeRemoteRun(target: NodeTarget, runKey: RunKey): Promise<RemoteRunState>;
+  collectDiagnostics(target: NodeTarget, runKey?: RunKey): Promise<Diagnostics>;
+  gateExhibitorConverged(input: GateInput): Promise<GateResult>;
+  gateMesosMasterUnitActive(input: GateInput): Promise<GateResult>;
+  gateRegistrarRecovered(input: GateInput): Promise<GateResult>;
+  gateMesosVersion(input: GateInput): Promise<GateResult>;
+  gateCockroachReplicated(input: GateInput): Promise<GateResult>;
+  gateAgentRegistered(input: GateInput): Promise<GateResult>;
+  gateAgentTasksReconciled(input: GateInput): Promise<GateResult>;
+}
