@@ -26,10 +26,16 @@ test('docker-compose runs Temporal on PostgreSQL, the Web UI and the worker, wir
   assert.ok(s.temporal?.ports?.includes('7233:7233'), 'frontend gRPC published on 7233');
   assert.match(s['temporal-ui']?.image ?? '', /^temporalio\/ui:/);
   assert.equal(s['temporal-ui']?.environment?.TEMPORAL_ADDRESS, 'temporal:7233');
-  assert.ok(s['temporal-ui']?.ports?.some((p) => p.endsWith(':8080')), 'Web UI published');
+  assert.ok(
+    s['temporal-ui']?.ports?.some((p) => p.endsWith(':8080')),
+    'Web UI published'
+  );
   assert.equal(s.worker?.build, '.');
   assert.equal(s.worker?.environment?.TEMPORAL_ADDRESS, 'temporal:7233');
-  assert.ok(s.worker?.volumes?.some((v) => v.endsWith(':ro') && v.includes('/secrets')), 'keys mounted read-only');
+  assert.ok(
+    s.worker?.volumes?.some((v) => v.endsWith(':ro') && v.includes('/secrets')),
+    'keys mounted read-only'
+  );
   assert.ok(existsSync(join(root, 'Dockerfile')));
 });
 
