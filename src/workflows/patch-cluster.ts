@@ -185,10 +185,13 @@ export async function patchCluster(input: PatchClusterInput): Promise<PatchRepor
     );
   }
   function applyDecision(p: PendingDecision, decision: Decision, checks: string[]): void {
-    if (decision === 'abort') return requestAbort(`operator decision on ${p.subject}`);
+    if (decision === 'abort') {
+      requestAbort(`operator decision on ${p.subject}`);
+      return;
+    }
     if (p.kind === 'node-failed') {
       const n = nodeStatus(p.subject);
-      (n.decisions ??= []).push(decision);
+      n.decisions = [...(n.decisions ?? []), decision];
       if (decision === 'retry') n.state = 'pending';
       if (decision === 'skip') {
         n.state = 'skipped';
