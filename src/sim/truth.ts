@@ -1,0 +1,182 @@
+/**
+ * Ground truth: what really happened on the simulated cluster, independent of what dcos-patch
+ * believes. Tests read it to prove "script ran once per host", "never two masters down", "no task
+ * lost", "no new node started while paused".
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { readInstalledVersion } from './host-fs';
+import type { ClusterModel } from './model';
+import type { CommandRecord, GroundTruth, HostTruth, Interval, ScriptRunRecord } from './types';
+
+export interface HostLog {
+  commands: CommandRecord[];
+  scriptInvocations: number;
+  scriptRuns: number;
+  scriptStartedAt: number[];
+  unitDownIntervals: (Interval & { unit: string })[];
+  downIntervals: Interval[];
+}
+
+function emptyHostLog(): HostLog {
+  return {
+    commands: [],
+    scriptInvocations: 0,
+    scriptRuns: 0,
+    scriptStartedAt: [],
+    unitDownIntervals: [],
+    downIntervals: [],
+  };
+}
+
+export class TruthRecorder {
+  readonly hosts = new Map<string, HostLog>();
+  scriptRuns: ScriptRunRecord[] = [];
+  maxMastersDownAtOnce = 0;
+  maxAgentsDownAtOnce = 0;
+  tasksLost: GroundTruth['tasksLost'] = [];
+  agentDowntimeMaxMs = 0;
+  backups: GroundTruth['backups'] = { zookeeper: [], iam: [] };
+  generatorRuns: GroundTruth['generatorRuns'] = [];
+
+  host(id: string): HostLog {
+    let log = this.hosts.get(id);
+    if (!log) {
+      log = emptyHostLog();
+      this.hosts.set(id, log);
+    }
+    return log;
+  }
+
+  command(id: string, command: string): void {
+    this.host(id).commands.push({ at: Date.now(), command });
+  }
+
+  scriptInvoked(id: string): void {
+    this.host(id).scriptInvocations++;
+  }
+
+  scriptStarted(id: string, upgradeId: string): ScriptRunRecord {
+    const at = Date.now();
+    const log = this.host(id);
+    log.scriptRuns++;
+    log.scriptStartedAt.push(at);
+    const run: ScriptRunRecord = { node: id, upgradeId, startedAt: at };
+    this.scriptRuns.push(run);
+    return run;
+  }
+
+  scriptEnded(id: string, exitCode: number): void {
+    for (let i = this.scriptRuns.length - 1; i >= 0; i--) {
+      const run = this.scriptRuns[i]!;
+      if (run.node === id && run.endedAt === undefined) {
+        run.endedAt = Date.now();
+        run.exitCode = exitCode;
+        return;
+      }
+    }
+  }
+
+  unitDown(id: string, unit: string): void {
+    const list = this.host(id).unitDownIntervals;
+    if (!list.some((i) => i.unit === unit && i.to === undefined)) list.push({ unit, from: Date.now() });
+  }
+
+  unitUp(id: string, unit: string): void {
+    for (const i of this.host(id).unitDownIntervals) if (i.unit === unit && i.to === undefined) i.to = Date.now();
+  }
+
+  hostDown(id: string, at: number): void {
+    this.host(id).downIntervals.push({ from: at });
+  }
+
+  hostUp(id: string, at: number): void {
+    for (const i of this.host(id).downIntervals) if (i.to === undefined) i.to = at;
+  }
+
+  /** Clear logs and counters; outages in progress stay open so they still close properly. */
+  reset(mastersDownNow: number, agentsDownNow: number): void {
+    for (const log of this.hosts.values()) {
+      log.commands = [];
+      log.scriptInvocations = 0;
+      log.scriptRuns = 0;
+      log.scriptStartedAt = [];
+      log.unitDownIntervals = log.unitDownIntervals.filter((i) => i.to === undefined);
+      log.downIntervals = log.downIntervals.filter((i) => i.to === undefined);
+    }
+    this.scriptRuns = this.scriptRuns.filter((r) => r.endedAt === undefined);
+    this.maxMastersDownAtOnce = mastersDownNow;
+    this.maxAgentsDownAtOnce = agentsDownNow;
+    this.tasksLost = [];
+    this.agentDowntimeMaxMs = 0;
+    this.backups = { zookeeper: [], iam: [] };
+    this.generatorRuns = [];
+  }
+
+  snapshotHost(
+    id: string
+  ): Pick<
+    HostTruth,
+    'commands' | 'scriptRuns' | 'scriptInvocations' | 'scriptStartedAt' | 'unitDownIntervals' | 'downIntervals'
+  > {
+    const log = this.host(id);
+    return {
+      commands: log.commands.map((c) => ({ ...c })),
+      scriptRuns: log.scriptRuns,
+      scriptInvocations: log.scriptInvocations,
+      scriptStartedAt: [...log.scriptStartedAt],
+      unitDownIntervals: log.unitDownIntervals.map((i) => ({ ...i })),
+      downIntervals: log.downIntervals.map((i) => ({ ...i })),
+    };
+  }
+}
+
+const LIBLTDL = 'opt/mesosphere/lib/libltdl.so.7';
+
+/**
+ * The JSON-able ground truth now. `hasRoot(id)`: whether the host's root exists yet (lazy roots):
+ * until then its files are the ones it was installed with.
+ */
+export function snapshotTruth(model: ClusterModel, hasRoot: (id: string) => boolean): GroundTruth {
+  const now = Date.now();
+  const hosts: GroundTruth['hosts'] = {};
+  for (const h of model.hosts.values()) {
+    const id = h.spec.id;
+    const isNode = h.role !== 'bootstrap';
+    const isAgent = h.role === 'agent' || h.role === 'public-agent';
+    const onDisk = hasRoot(id);
+    hosts[id] = {
+      id,
+      role: h.role,
+      address: h.spec.address,
+      version: isNode ? ((onDisk ? readInstalledVersion(h.spec.root) : undefined) ?? h.version) : '',
+      mesosVersion: isNode ? model.mesosVersionOf(h) : '',
+      ...model.truth.snapshotHost(id),
+      unitsActive: model.allUnitsActive(h),
+      faults: h.faults.all(),
+      facts: {
+        ...h.facts,
+        ...(isAgent && onDisk ? { libltdlPresent: existsSync(path.join(h.spec.root, LIBLTDL)) } : {}),
+      },
+      ...(isAgent ? { registered: model.agentActive(h) } : {}),
+      ...(h.role === 'master' ? { exhibitor: model.exhibitorStatusOf(h).description } : {}),
+    };
+  }
+  const ongoing = model.agents.reduce((m, a) => Math.max(m, a.downSince !== undefined ? now - a.downSince : 0), 0);
+  const t = model.truth;
+  return {
+    at: now,
+    hosts,
+    scriptRuns: t.scriptRuns.map((r) => ({ ...r })),
+    maxMastersDownAtOnce: t.maxMastersDownAtOnce,
+    mastersDownNow: model.mastersDownNow().map((m) => m.spec.id),
+    maxAgentsDownAtOnce: t.maxAgentsDownAtOnce,
+    agentsDownNow: model.agentsDownNow().map((a) => a.spec.id),
+    tasksLost: t.tasksLost.map((x) => ({ ...x })),
+    agentDowntimeMaxMs: Math.max(t.agentDowntimeMaxMs, ongoing),
+    backups: { zookeeper: t.backups.zookeeper.map((b) => ({ ...b })), iam: t.backups.iam.map((b) => ({ ...b })) },
+    generatorRuns: t.generatorRuns.map((g) => ({ ...g, args: [...g.args] })),
+    mesosLeader: model.mesosLeader?.spec.id,
+    zkLeader: model.zkLeader?.spec.id,
+  };
+}
