@@ -1,0 +1,358 @@
+/**
+ * The runbook's health gates after a node's patch script, one activity each. All share one poll
+ * loop: a gate passes only after `stablePolls` consecutive good observations (a bad one resets
+ * the count), every observation is heartbeated, a probe error is a bad observation (never a
+ * crash), and at the deadline the gate fails with `GateTimeout` (non-retryable) naming what it
+ * saw last. Failures that retrying cannot fix (host key, unreadable credentials) end it at once.
+ */
+import { cancellationSignal, heartbeat } from '@temporalio/activity';
+import { FailureTypes, type GateInput, type GateName, type GateResult } from '../shared/activity-types';
+import { mesosVersionMatches } from '../shared/dcos-releases';
+import type { NodeSpec } from '../shared/plan';
+import { getNodeJson } from './http';
+import {
+  agentTasksReconciled,
+  cockroachReplicated,
+  excerpt,
+  exhibitorConverged,
+  leaderOfState,
+  metricEquals,
+  type Observation,
+  parseDcosVersion,
+  parseExhibitorStatus,
+  parseMesosMetrics,
+  parseMesosVersion,
+  parseSystemctlIsActive,
+  stateIsLeader,
+} from './parsers';
+import { runCommand } from './ssh';
+import { abortReason, errorText, isNonRetryable, nonRetryable, sleep } from './util';
+
+// ---- the shared poll loop -----------------------------------------------------------------------
+
+export type Probe = (signal?: AbortSignal) => Promise<Observation>;
+
+/** What a gate heartbeats on every poll (and repeats while it waits): no secrets, readable in the UI. */
+export interface GateProgress {
+  gate: string;
+  host: string;
+  polls: number;
+  /** Consecutive good polls so far, of `need`. */
+  good: number;
+  need: number;
+  observation: string;
+  deadlineMs: number;
+}
+
+export interface PollOptions {
+  gate: GateName | string;
+  host: string;
+  pollIntervalMs: number;
+  stablePolls: number;
+  /** Absolute epoch ms. */
+  deadlineMs: number;
+  signal?: AbortSignal;
+  heartbeat?: (progress: GateProgress) => void;
+  /** What to do when the gate times out (appended to the failure message). */
+  hint?: string;
+}
+
+export interface PollOutcome {
+  polls: number;
+  observation: string;
+  tookMs: number;
+}
+
+/** While waiting between polls, repeat the last heartbeat at least this often (heartbeat timeout is 30 s). */
+const HEARTBEAT_EVERY_MS = 10_000;
+
+export async function pollUntilStable(probe: Probe, o: PollOptions): Promise<PollOutcome> {
+  const started = Date.now();
+  const need = Math.max(1, o.stablePolls);
+  let polls = 0;
+  let good = 0;
+  let last = 'not polled yet';
+  for (;;) {
+    if (o.signal?.aborted) throw abortReason(o.signal);
+    let seen: Observation;
+    try {
+      seen = await probe(o.signal);
+    } catch (err) {
+      if (o.signal?.aborted) throw abortReason(o.signal);
+      if (isNonRetryable(err)) throw err;
+      seen = { ok: false, observation: `probe failed: ${errorText(err)}` };
+    }
+    polls++;
+    good = seen.ok ? good + 1 : 0;
+    last = seen.observation;
+    const progress: GateProgress = {
+      gate: o.gate,
+      host: o.host,
+      polls,
+      good,
+      need,
+      observation: last,
+      deadlineMs: o.deadlineMs,
+    };
+    o.heartbeat?.(progress);
+    if (good >= need) return { polls, observation: last, tookMs: Date.now() - started };
+    const remaining = o.deadlineMs - Date.now();
+    if (remaining <= 0) {
+      throw nonRetryable(
+        `${o.gate} on ${o.host} did not hold by ${new Date(o.deadlineMs).toISOString()}: last seen ${last} ` +
+          `(${good}/${need} consecutive good polls, ${polls} polls).${o.hint ? ` ${o.hint}` : ''}`,
+        FailureTypes.GateTimeout,
+        {
+          gate: o.gate,
+          host: o.host,
+          step: o.gate,
+          expected: `${need} consecutive good polls`,
+          seen: last,
+          polls,
+          deadlineMs: o.deadlineMs,
+        }
+      );
+    }
+    await waitHeartbeating(Math.min(o.pollIntervalMs, remaining), progress, o);
+  }
+}
+
+async function waitHeartbeating(ms: number, progress: GateProgress, o: PollOptions): Promise<void> {
+  const end = Date.now() + ms;
+  for (let left = ms; left > 0; left = end - Date.now()) {
+    await sleep(Math.min(left, HEARTBEAT_EVERY_MS), o.signal);
+    if (end - Date.now() > 0) o.heartbeat?.(progress);
+  }
+}
+
+// ---- probes -------------------------------------------------------------------------------------
+
+const HTTP_PROBE_MS = 5_000;
+const SSH_PROBE_MS = 30_000;
+
+/**
+ * CockroachDB certificates directory (Enterprise) by the installed DC/OS version: it moved at 2.0.
+ * (check) FACTS.md gives /run/dcos/pki/bouncer for the 2.x runbook; keep these two editable.
+ */
+export const COCKROACH_CERTS_DIR = { before2: '/run/dcos/pki/cockroach', from2: '/run/dcos/pki/bouncer' };
+
+export function cockroachCertsDir(dcosVersion: string): string {
+  return /^(0|1)\./.test(dcosVersion) ? COCKROACH_CERTS_DIR.before2 : COCKROACH_CERTS_DIR.from2;
+}
+
+export function cockroachStatusCommand(certsDir: string): string {
+  return `sudo -n /opt/mesosphere/bin/cockroach node status --ranges --certs-dir=${certsDir} --host=$(/opt/mesosphere/bin/detect_ip)`;
+}
+
+export const MESOS_MASTER_VERSION_COMMAND = '/opt/mesosphere/bin/mesos-master --version';
+export const MESOS_MASTER_UNIT_COMMAND = 'systemctl is-active dcos-mesos-master';
+
+function ctx(): { signal: AbortSignal; beat: (p: GateProgress) => void } {
+  return { signal: cancellationSignal(), beat: (p) => heartbeat(p) };
+}
+
+async function runGate(name: GateName, input: GateInput, probe: Probe, hint: string): Promise<GateResult> {
+  const { signal, beat } = ctx();
+  const r = await pollUntilStable(probe, {
+    gate: name,
+    host: input.target.node.id,
+    pollIntervalMs: input.pollIntervalMs,
+    stablePolls: input.stablePolls,
+    deadlineMs: input.deadlineMs,
+    signal,
+    heartbeat: beat,
+    hint,
+  });
+  return { gate: name, passed: true, polls: r.polls, observation: r.observation, tookMs: r.tookMs };
+}
+
+export function exhibitorProbe(input: GateInput): Probe {
+  const expected = input.masters.map((m) => m.address);
+  return async (signal) => {
+    const body = await getNodeJson(input.target, 'exhibitor', '/exhibitor/v1/cluster/status', HTTP_PROBE_MS, signal);
+    return exhibitorConverged(parseExhibitorStatus(body), expected);
+  };
+}
+
+export function mesosMasterUnitProbe(input: GateInput): Probe {
+  return async (signal) => {
+    const r = await runCommand(input.target, MESOS_MASTER_UNIT_COMMAND, {
+      timeoutMs: SSH_PROBE_MS,
+      signal,
+      label: 'systemctl is-active dcos-mesos-master',
+    });
+    const state = parseSystemctlIsActive(r.stdout || r.stderr);
+    return { ok: state === 'active', observation: `dcos-mesos-master ${state}` };
+  };
+}
+
+function metricProbe(input: GateInput, which: 'mesosMaster' | 'mesosAgent', name: string): Probe {
+  return async (signal) => {
+    const body = await getNodeJson(input.target, which, '/metrics/snapshot', HTTP_PROBE_MS, signal);
+    return metricEquals(parseMesosMetrics(body), name, 1);
+  };
+}
+
+export function mesosVersionProbe(input: GateInput): Probe {
+  const expect = input.expect;
+  if (!expect) {
+    throw nonRetryable(
+      `mesos-version on ${input.target.node.id}: no expected Mesos version given (plan cluster.mesosVersion)`,
+      FailureTypes.InvalidPlan,
+      { host: input.target.node.id, step: 'mesos-version' }
+    );
+  }
+  return async (signal) => {
+    const r = await runCommand(input.target, MESOS_MASTER_VERSION_COMMAND, { timeoutMs: SSH_PROBE_MS, signal });
+    const seen = parseMesosVersion(`${r.stdout}\n${r.stderr}`);
+    if (!seen) {
+      return {
+        ok: false,
+        observation: `no version in mesos-master --version (exit ${r.exitCode}): ${excerpt(r.stdout + r.stderr) || '(no output)'}`,
+      };
+    }
+    const ok = mesosVersionMatches(seen, expect);
+    return { ok, observation: ok ? `mesos ${seen}` : `mesos ${seen}, expected ${expect}` };
+  };
+}
+
+export function cockroachProbe(input: GateInput): Probe {
+  let certsDir: string | undefined;
+  return async (signal) => {
+    if (!certsDir) {
+      const v = await runCommand(input.target, 'cat /opt/mesosphere/etc/dcos-version.json', {
+        timeoutMs: SSH_PROBE_MS,
+        signal,
+      });
+      if (v.exitCode !== 0) return { ok: false, observation: `cannot read dcos-version.json: ${excerpt(v.stderr)}` };
+      certsDir = cockroachCertsDir(parseDcosVersion(v.stdout));
+    }
+    const r = await runCommand(input.target, cockroachStatusCommand(certsDir), {
+      timeoutMs: SSH_PROBE_MS,
+      signal,
+      label: 'cockroach node status --ranges',
+    });
+    if (r.exitCode !== 0) {
+      return {
+        ok: false,
+        observation: `cockroach node status exited ${r.exitCode}: ${excerpt(r.stderr || r.stdout) || '(no output)'}`,
+      };
+    }
+    return cockroachReplicated(r.stdout);
+  };
+}
+
+/** The leading master's `/state`: ask the masters in turn who leads, then ask the leader. */
+export async function leaderState(
+  masters: NodeSpec[],
+  http: GateInput['target']['http'],
+  signal?: AbortSignal
+): Promise<unknown> {
+  const problems: string[] = [];
+  for (const m of masters) {
+    try {
+      const state = await getNodeJson({ node: m, http }, 'mesosMaster', '/state', HTTP_PROBE_MS, signal);
+      if (stateIsLeader(state)) return state;
+      const leader = leaderOfState(state);
+      if (!leader) {
+        problems.push(`${m.address} knows no leader`);
+        continue;
+      }
+      const spec =
+        masters.find((x) => x.address === leader.address && x.ports.mesosMaster === leader.port) ??
+        masters.find((x) => x.address === leader.address);
+      const node: NodeSpec = spec ?? {
+        ...m,
+        id: `master-${leader.address}`,
+        address: leader.address,
+        ports: { ...m.ports, mesosMaster: leader.port },
+      };
+      const ls = await getNodeJson({ node, http }, 'mesosMaster', '/state', HTTP_PROBE_MS, signal);
+      if (stateIsLeader(ls)) return ls;
+      problems.push(`${leader.address} named as leader by ${m.address} but does not lead`);
+    } catch (err) {
+      if (isNonRetryable(err) || signal?.aborted) throw err;
+      problems.push(errorText(err));
+    }
+  }
+  throw new Error(`no leading Mesos master found (${problems.join('; ')})`);
+}
+
+export function agentTasksProbe(input: GateInput): Probe {
+  const agent = { address: input.target.node.address, port: input.target.node.ports.mesosAgent };
+  return async (signal) => agentTasksReconciled(await leaderState(input.masters, input.target.http, signal), agent);
+}
+
+// ---- the activities -----------------------------------------------------------------------------
+
+const DIAG = 'The node is left as it is; its diagnostics are collected. Decide: retry (poll again), skip or abort.';
+
+/** Masters: Exhibitor on this master lists every master as "serving". */
+export async function gateExhibitorConverged(input: GateInput): Promise<GateResult> {
+  return runGate(
+    'exhibitor-converged',
+    input,
+    exhibitorProbe(input),
+    `Check journalctl -u dcos-exhibitor and zookeeper.out on the masters not serving. ${DIAG}`
+  );
+}
+
+/** Masters: `systemctl is-active dcos-mesos-master` says active. */
+export async function gateMesosMasterUnitActive(input: GateInput): Promise<GateResult> {
+  return runGate(
+    'mesos-master-unit-active',
+    input,
+    mesosMasterUnitProbe(input),
+    `Check journalctl -u dcos-mesos-master on the node. ${DIAG}`
+  );
+}
+
+/** Masters: `registrar/log/recovered` = 1 in this master's /metrics/snapshot. */
+export async function gateRegistrarRecovered(input: GateInput): Promise<GateResult> {
+  return runGate(
+    'registrar-recovered',
+    input,
+    metricProbe(input, 'mesosMaster', 'registrar/log/recovered'),
+    `The Mesos registry did not recover: check journalctl -u dcos-mesos-master and the quorum of masters. ${DIAG}`
+  );
+}
+
+/** Masters: `mesos-master --version` shows the target release's Mesos (`input.expect`). */
+export async function gateMesosVersion(input: GateInput): Promise<GateResult> {
+  return runGate(
+    'mesos-version',
+    input,
+    mesosVersionProbe(input),
+    `The node does not run the Mesos of the target release: check the script output and /opt/mesosphere/etc/dcos-version.json. ${DIAG}`
+  );
+}
+
+/** Enterprise masters: every CockroachDB node reports `ranges_underreplicated` 0. */
+export async function gateCockroachReplicated(input: GateInput): Promise<GateResult> {
+  return runGate(
+    'cockroach-replicated',
+    input,
+    cockroachProbe(input),
+    `CockroachDB (IAM) has not caught up: check journalctl -u dcos-cockroach on the masters; do not patch another master before it has. ${DIAG}`
+  );
+}
+
+/** Agents: `slave/registered` = 1 in the agent's /metrics/snapshot. */
+export async function gateAgentRegistered(input: GateInput): Promise<GateResult> {
+  return runGate(
+    'agent-registered',
+    input,
+    metricProbe(input, 'mesosAgent', 'slave/registered'),
+    `The agent did not register with the masters: check journalctl -u dcos-mesos-slave (public: dcos-mesos-slave-public). ${DIAG}`
+  );
+}
+
+/** Agents: on the leading master, the agent is active and every task on it is TASK_RUNNING. */
+export async function gateAgentTasksReconciled(input: GateInput): Promise<GateResult> {
+  return runGate(
+    'agent-tasks-reconciled',
+    input,
+    agentTasksProbe(input),
+    `The agent's tasks are not all running again: check the tasks on the leading master (/state) and journalctl -u dcos-mesos-slave. ${DIAG}`
+  );
+}

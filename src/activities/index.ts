@@ -1,0 +1,32 @@
+/**
+ * Every activity of dcos-patch, and nothing else: the worker registers this module
+ * (`import * as activities`); the workflows proxy `PatchActivities` (src/shared/activity-contract.ts),
+ * which this module implements (checked in test/activities/contract.test.ts).
+ *
+ * - survey, preflight, backups: read-only checks and backups before anything changes
+ * - bootstrap: genconf, the node patch script and its URL
+ * - node: read state, stage the script, remove libltdl.so.7, run the script (never twice),
+ *   describe a run, diagnostics
+ * - gates: the runbook's health checks after a node's script
+ */
+export { takeBackups } from './backups';
+export { prepareBootstrap } from './bootstrap';
+export {
+  gateAgentRegistered,
+  gateAgentTasksReconciled,
+  gateCockroachReplicated,
+  gateExhibitorConverged,
+  gateMesosMasterUnitActive,
+  gateMesosVersion,
+  gateRegistrarRecovered,
+} from './gates';
+export {
+  collectDiagnostics,
+  describeRemoteRun,
+  prepareAgent,
+  readNodeState,
+  runPatchScript,
+  stageScript,
+} from './node';
+export { runPreflight } from './preflight';
+export { surveyNodes } from './survey';

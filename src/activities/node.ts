@@ -1,0 +1,375 @@
+/**
+ * One DC/OS node, in runbook order: read what is installed, stage the node patch script before
+ * the disruptive part, (agents) remove the conflicting libltdl.so.7, run the script detached
+ * (never twice; see remote-run.ts), say what state a run is in, and collect the runbook's
+ * troubleshooting output when something failed.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { cancellationSignal, heartbeat } from '@temporalio/activity';
+import { diffConfigs, parseDcosConfig } from '../plan/config-yaml';
+import { Findings } from '../plan/findings';
+import {
+  type Diagnostics,
+  FailureTypes,
+  type NodeState,
+  type NodeTarget,
+  type RemoteRunState,
+  type RunKey,
+  type ScriptRunResult,
+} from '../shared/activity-types';
+import type { NodeRole } from '../shared/plan';
+import { excerpt, nodeScriptUrlProblem, parseDcosVersion, parseRoles } from './parsers';
+import { describeRun, type RunPaths, runPaths, SCRIPT_NAME, startOrAttach } from './remote-run';
+import { type CommandResult, runCommand } from './ssh';
+import { ActivityErrorTypes, errorText, isNonRetryable, nonRetryable, retryable, shq, sleep } from './util';
+
+export const DCOS_VERSION_FILE = '/opt/mesosphere/etc/dcos-version.json';
+export const ROLES_DIR = '/etc/mesosphere/roles/';
+export const USER_CONFIG_FILE = '/opt/mesosphere/etc/user.config.yaml';
+export const LIBLTDL = '/opt/mesosphere/lib/libltdl.so.7';
+
+const READ_MS = 30_000;
+/** user.config.yaml missing: a distinct exit code of the read command. */
+const ABSENT = 44;
+
+function signalOrUndefined(): AbortSignal | undefined {
+  try {
+    return cancellationSignal();
+  } catch {
+    return undefined;
+  }
+}
+
+function beat(details: unknown): void {
+  try {
+    heartbeat(details);
+  } catch {
+    // outside an activity (plain use, tests)
+  }
+}
+
+// ---- readNodeState ------------------------------------------------------------------------------
+
+export const READ_USER_CONFIG_COMMAND = `f=${USER_CONFIG_FILE}; [ -e "$f" ] || exit ${ABSENT}; cat "$f" 2>/dev/null || sudo -n cat "$f"`;
+
+/** Pure: a NodeState from the three reads (the config compared as YAML data when a new config is given). */
+export function nodeStateFrom(
+  host: string,
+  version: CommandResult,
+  roles: CommandResult,
+  userConfig: CommandResult,
+  newConfigText?: { path: string; text: string }
+): NodeState {
+  if (version.exitCode !== 0) {
+    throw retryable(
+      `${host}: cannot read ${DCOS_VERSION_FILE} (exit ${version.exitCode}: ${excerpt(version.stderr) || 'no output'}). ` +
+        'Is DC/OS installed here, or is pkgpanda swapping /opt/mesosphere right now?',
+      ActivityErrorTypes.RemoteCommandFailed,
+      { host, step: 'read installed version', expected: DCOS_VERSION_FILE, seen: excerpt(version.stderr) }
+    );
+  }
+  let installedVersion: string;
+  try {
+    installedVersion = parseDcosVersion(version.stdout);
+  } catch (err) {
+    throw retryable(`${host}: ${errorText(err)}`, ActivityErrorTypes.RemoteCommandFailed, {
+      host,
+      step: 'read installed version',
+    });
+  }
+  const roleList = roles.exitCode === 0 ? parseRoles(roles.stdout) : [];
+  if (userConfig.exitCode === ABSENT) {
+    return { installedVersion, roles: roleList, configHash: '', ...(newConfigText ? { configMatches: false } : {}) };
+  }
+  if (userConfig.exitCode !== 0) {
+    throw retryable(
+      `${host}: cannot read ${USER_CONFIG_FILE} (exit ${userConfig.exitCode}: ${excerpt(userConfig.stderr)})`,
+      ActivityErrorTypes.RemoteCommandFailed,
+      { host, step: 'read user.config.yaml' }
+    );
+  }
+  const configHash = createHash('sha256').update(userConfig.stdout).digest('hex');
+  if (!newConfigText) return { installedVersion, roles: roleList, configHash };
+  const findings = new Findings();
+  const installed = parseDcosConfig(userConfig.stdout, USER_CONFIG_FILE, findings);
+  const wanted = parseDcosConfig(newConfigText.text, newConfigText.path, findings);
+  if (!wanted) {
+    throw nonRetryable(
+      `the new config.yaml ${newConfigText.path} is not usable: ${findings.all[0]?.message ?? 'not a mapping'}`,
+      FailureTypes.InvalidPlan,
+      { step: 'read new config.yaml' }
+    );
+  }
+  return {
+    installedVersion,
+    roles: roleList,
+    configHash,
+    configMatches: installed !== undefined && diffConfigs(installed, wanted).length === 0,
+  };
+}
+
+/**
+ * What the host runs now: DC/OS version, roles, sha256 of user.config.yaml ('' when absent) and,
+ * given the plan's new config.yaml (a path on the worker), whether the installed config says the same.
+ */
+export async function readNodeState(target: NodeTarget, newConfigPath?: string): Promise<NodeState> {
+  let newConfigText: { path: string; text: string } | undefined;
+  if (newConfigPath) {
+    try {
+      newConfigText = { path: newConfigPath, text: readFileSync(newConfigPath, 'utf8') };
+    } catch (err) {
+      throw nonRetryable(
+        `cannot read the new config.yaml ${newConfigPath} on the worker (${errorText(err)}); make it readable where the worker runs`,
+        FailureTypes.InvalidPlan,
+        { step: 'read new config.yaml', path: newConfigPath }
+      );
+    }
+  }
+  const signal = signalOrUndefined();
+  const opts = { timeoutMs: READ_MS, ...(signal ? { signal } : {}) };
+  const [version, roles, userConfig] = await Promise.all([
+    runCommand(target, `cat ${DCOS_VERSION_FILE}`, opts),
+    runCommand(target, `ls ${ROLES_DIR}`, opts),
+    runCommand(target, READ_USER_CONFIG_COMMAND, { ...opts, label: `read ${USER_CONFIG_FILE}` }),
+  ]);
+  return nodeStateFrom(target.node.id, version, roles, userConfig, newConfigText);
+}
+
+// ---- prepareAgent -------------------------------------------------------------------------------
+
+export const REMOVE_LIBLTDL_COMMAND = `f=${LIBLTDL}; if [ -e "$f" ] || [ -L "$f" ]; then sudo -n rm -f "$f" && echo removed; else echo absent; fi`;
+
+/** Agents: delete /opt/mesosphere/lib/libltdl.so.7 if present (it conflicts with the new packages). */
+export async function prepareAgent(target: NodeTarget): Promise<{ removed: boolean }> {
+  const signal = signalOrUndefined();
+  const r = await runCommand(target, REMOVE_LIBLTDL_COMMAND, {
+    timeoutMs: READ_MS,
+    ...(signal ? { signal } : {}),
+    label: `remove ${LIBLTDL}`,
+  });
+  const said = r.stdout.trim();
+  if (r.exitCode !== 0 || (said !== 'removed' && said !== 'absent')) {
+    throw retryable(
+      `${target.node.id}: could not remove ${LIBLTDL} (exit ${r.exitCode}: ${excerpt(r.stderr || r.stdout)}). The node script refuses to run while it exists.`,
+      ActivityErrorTypes.RemoteCommandFailed,
+      { host: target.node.id, step: 'remove libltdl.so.7', expected: 'removed or absent', seen: excerpt(r.stderr) }
+    );
+  }
+  return { removed: said === 'removed' };
+}
+
+// ---- stageScript --------------------------------------------------------------------------------
+
+export interface StageResult {
+  /** Where the script was put on the host ('' when the run had already started). */
+  path: string;
+  bytes: number;
+  /** The run for this key had already been started: nothing staged (the run uses its own copy). */
+  alreadyStarted: boolean;
+}
+
+export function stageCommand(paths: RunPaths, url: string): string {
+  const file = `${paths.staged}/${SCRIPT_NAME}`;
+  return [
+    `if [ -d ${shq(paths.dir)} ]; then echo already-started; exit 0; fi`,
+    `parent=${shq(paths.parent)}`,
+    `if [ ! -d "$parent" ] || [ ! -w "$parent" ]; then`,
+    `  { sudo -n mkdir -p "$parent" && sudo -n chown "$(id -u)" "$parent"; } || { echo "dcos-patch: cannot create $parent (needs passwordless sudo)" >&2; exit 70; }`,
+    'fi',
+    `mkdir -p ${shq(paths.staged)} || exit 70`,
+    `curl -fsS --connect-timeout 10 --max-time 120 -o ${shq(`${file}.part`)} ${shq(url)}`,
+    'rc=$?; if [ $rc -ne 0 ]; then echo "curl-exit=$rc"; exit 0; fi',
+    `if [ "$(head -c 2 ${shq(`${file}.part`)})" != '#!' ]; then echo "not-a-script=$(head -c 80 ${shq(`${file}.part`)} | tr -d '\\n')"; exit 0; fi`,
+    `mv -f ${shq(`${file}.part`)} ${shq(file)} && printf '%s\\n' ${shq(url)} > ${shq(`${paths.staged}/url`)}`,
+    `echo "staged bytes=$(wc -c < ${shq(file)})"`,
+  ].join('\n');
+}
+
+/** Transient curl failures worth a quick second try: resolve, connect, timeout, HTTP 5xx. */
+function curlTransient(code: number, stderr: string): boolean {
+  if ([6, 7, 28, 52, 56].includes(code)) return true;
+  return code === 22 && /error: 5\d\d/.test(stderr);
+}
+
+/**
+ * Download the node script onto the host (beside the run directory) before anything disruptive,
+ * so an unreachable bootstrap server fails here, clearly, with the node untouched.
+ */
+export async function stageScript(target: NodeTarget, scriptUrl: string, runKey: RunKey): Promise<StageResult> {
+  const host = target.node.id;
+  const problem = nodeScriptUrlProblem(scriptUrl);
+  if (problem) throw nonRetryable(`node script URL for ${host}: ${problem}`, FailureTypes.InvalidPlan);
+  const paths = runPaths(target.remoteWorkDir, runKey);
+  const signal = signalOrUndefined();
+  for (let attempt = 1; ; attempt++) {
+    const r = await runCommand(target, stageCommand(paths, scriptUrl), {
+      timeoutMs: 150_000,
+      ...(signal ? { signal } : {}),
+      label: `download ${SCRIPT_NAME} onto the node`,
+    });
+    if (r.exitCode !== 0) {
+      throw nonRetryable(
+        `${host}: cannot stage the node script (exit ${r.exitCode}: ${excerpt(r.stderr || r.stdout)}). The SSH user needs passwordless sudo to create ${target.remoteWorkDir}.`,
+        ActivityErrorTypes.RemoteCommandFailed,
+        { host, step: 'stage node script' }
+      );
+    }
+    const out = r.stdout.trim();
+    if (out === 'already-started') return { path: '', bytes: 0, alreadyStarted: true };
+    const staged = /staged bytes=\s*(\d+)/.exec(out);
+    if (staged) return { path: `${paths.staged}/${SCRIPT_NAME}`, bytes: Number(staged[1]), alreadyStarted: false };
+    const curl = /curl-exit=(\d+)/.exec(out);
+    if (curl) {
+      const code = Number(curl[1]);
+      if (curlTransient(code, r.stderr) && attempt < 3) {
+        await sleep(1_000 * attempt, signal);
+        continue;
+      }
+      throw nonRetryable(
+        `${host}: the bootstrap URL ${scriptUrl} does not answer from the node (curl exit ${code}: ${excerpt(r.stderr) || 'no message'}). ` +
+          'Nothing was changed on the node. Check that genconf/serve is served over HTTP on the bootstrap node (the docs use an nginx container) and reachable from this host.',
+        FailureTypes.BootstrapFailed,
+        {
+          host,
+          step: 'stage node script',
+          url: scriptUrl,
+          expected: 'HTTP 200 with the script',
+          seen: `curl exit ${code}`,
+        }
+      );
+    }
+    const notScript = /not-a-script=(.*)/.exec(out);
+    throw nonRetryable(
+      `${host}: ${scriptUrl} did not return a shell script (starts with "${notScript?.[1] ?? excerpt(out)}"). Is bootstrap_url pointing at the right server?`,
+      FailureTypes.BootstrapFailed,
+      { host, step: 'stage node script', url: scriptUrl, expected: 'a script starting with #!' }
+    );
+  }
+}
+
+// ---- runPatchScript / describeRemoteRun ---------------------------------------------------------
+
+/**
+ * Run dcos_node_upgrade.sh on the node for this run key: start it detached, or attach to the run
+ * already there (a retry, a new worker), and wait for its exit code, heartbeating. Non-zero →
+ * ScriptFailed; past timeoutMs → ScriptTimeout (left running). Both non-retryable.
+ */
+export async function runPatchScript(
+  target: NodeTarget,
+  scriptUrl: string,
+  runKey: RunKey,
+  timeoutMs: number
+): Promise<ScriptRunResult> {
+  return startOrAttach(target, scriptUrl, runKey, {
+    timeoutMs,
+    signal: cancellationSignal(),
+    heartbeat: (p) => heartbeat(p),
+  });
+}
+
+/** For abort reporting: has the script for this run key not started, is it running, or finished (exit code)? */
+export async function describeRemoteRun(target: NodeTarget, runKey: RunKey): Promise<RemoteRunState> {
+  return describeRun(target, runKey, signalOrUndefined());
+}
+
+// ---- collectDiagnostics -------------------------------------------------------------------------
+
+const SECTION_MS = 20_000;
+const SECTION_BYTES = 3_000;
+const JOURNAL = (unit: string) => `sudo -n journalctl -u ${unit} --no-pager -n 50`;
+
+/** DC/OS before 1.11 runs dcos-spartan, later releases dcos-net. */
+export function netUnit(dcosVersion: string | undefined): string {
+  const m = dcosVersion ? /^(\d+)\.(\d+)/.exec(dcosVersion) : null;
+  if (m && (Number(m[1]) < 1 || (Number(m[1]) === 1 && Number(m[2]) < 11))) return 'dcos-spartan';
+  return 'dcos-net';
+}
+
+/** The runbook's troubleshooting commands for a node of this role (after the version read). */
+export function diagnosticCommands(role: NodeRole, dcosVersion: string | undefined, paths?: RunPaths): string[] {
+  const cmds = [
+    JOURNAL('dcos-download'),
+    JOURNAL(netUnit(dcosVersion)),
+    'systemctl | grep dcos',
+    'sudo -n /opt/mesosphere/bin/dcos-check-runner check node-poststart',
+  ];
+  if (role === 'master') {
+    cmds.push(
+      JOURNAL('dcos-exhibitor'),
+      JOURNAL('dcos-mesos-master'),
+      JOURNAL('dcos-mesos-dns'),
+      'sudo -n tail -n 50 /opt/mesosphere/active/exhibitor/usr/zookeeper/zookeeper.out'
+    );
+  } else {
+    cmds.push(JOURNAL(role === 'public-agent' ? 'dcos-mesos-slave-public' : 'dcos-mesos-slave'));
+  }
+  if (paths) {
+    cmds.push(`ls -l --time-style=+%s ${shq(paths.dir)}`, `tail -n 60 ${shq(`${paths.dir}/output.log`)}`);
+  }
+  return cmds;
+}
+
+function clip(text: string): string {
+  return text.length > SECTION_BYTES ? `[…truncated…]\n${text.slice(-SECTION_BYTES)}` : text;
+}
+
+async function section(
+  target: NodeTarget,
+  command: string,
+  signal: AbortSignal | undefined
+): Promise<Diagnostics['sections'][number]> {
+  try {
+    const r = await runCommand(target, command, {
+      timeoutMs: SECTION_MS,
+      maxOutputBytes: 256 * 1024,
+      ...(signal ? { signal } : {}),
+    });
+    const output = [r.stdout.trimEnd(), r.stderr.trimEnd()].filter((s) => s.length > 0).join('\n');
+    return { command, exitCode: r.exitCode, output: clip(output) };
+  } catch (err) {
+    if (signal?.aborted) throw err;
+    return { command, exitCode: -1, output: `dcos-patch: could not run it: ${errorText(err)}` };
+  }
+}
+
+/**
+ * The runbook's troubleshooting output for this node (all nodes, then master or agent units,
+ * then the node script's output when a run key is given). Never throws for a failing section:
+ * each records its exit code (-1 when it could not be run, e.g. the host is unreachable).
+ */
+export async function collectDiagnostics(target: NodeTarget, runKey?: RunKey): Promise<Diagnostics> {
+  const signal = signalOrUndefined();
+  const collectedAtMs = Date.now();
+  const sections: Diagnostics['sections'] = [];
+  const first = await section(target, `cat ${DCOS_VERSION_FILE}`, signal);
+  sections.push(first);
+  let version: string | undefined;
+  try {
+    version = first.exitCode === 0 ? parseDcosVersion(first.output) : undefined;
+  } catch {
+    version = undefined;
+  }
+  const result = (): Diagnostics => ({ node: target.node.id, role: target.node.role, collectedAtMs, sections });
+  // Unreachable (or a host key problem): one section says so; running the rest would only repeat it.
+  if (first.exitCode === -1) return result();
+  let paths: RunPaths | undefined;
+  try {
+    paths = runKey ? runPaths(target.remoteWorkDir, runKey) : undefined;
+  } catch (err) {
+    if (!isNonRetryable(err)) throw err;
+  }
+  const commands = diagnosticCommands(target.node.role, version, paths);
+  const outputs = new Array<Diagnostics['sections'][number]>(commands.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < commands.length) {
+      const i = next++;
+      outputs[i] = await section(target, commands[i]!, signal);
+      beat({ phase: 'diagnostics', done: i + 1, of: commands.length });
+    }
+  };
+  await Promise.all([worker(), worker(), worker()]);
+  sections.push(...outputs);
+  return result();
+}

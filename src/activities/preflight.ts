@@ -1,0 +1,298 @@
+/**
+ * Runbook step 1, "preconditions", as one read-only activity: `runPreflight` reaches every host,
+ * reads the cluster's health and the Marathon prerequisites, and returns a report with pass / warn
+ * / fail per check and per host (check names and rules: src/preflight/, docs/preflight.md).
+ *
+ * It changes nothing anywhere. An unreachable host or endpoint is a `fail` finding carrying the
+ * error, never an exception; the activity heartbeats as hosts and checks complete, so a lost
+ * worker is noticed and a cancelled activity stops.
+ */
+import { readFileSync } from 'node:fs';
+import { ApplicationFailure } from '@temporalio/common';
+import { configEnablesIpv6, configString, type DcosConfig, parseDcosConfig } from '../plan/config-yaml';
+import { Findings } from '../plan/findings';
+import { ENTERPRISE_DEFAULT_SECURITY } from '../plan/rules';
+import { CHECKS, type CheckName, fail, pass, sortFindings } from '../preflight/catalog';
+import {
+  type Answer,
+  evaluateAgents,
+  evaluateExhibitor,
+  evaluateLeader,
+  evaluateStrictRestarts,
+  leaderMetricsFrom,
+  type MasterRef,
+  parseMesosState,
+} from '../preflight/cluster';
+import {
+  evaluateProbe,
+  ipv6AdvisoryWarning,
+  parseProbeOutput,
+  probeScript,
+  sectionsFor,
+} from '../preflight/host-facts';
+import { evaluateConstraints, evaluateMarathonOnMarathon, parseMarathonApps } from '../preflight/marathon';
+import { FailureTypes, type NodeTarget, type PlanInput, type PreflightResult } from '../shared/activity-types';
+import type { NodeSpec, Plan, SecurityMode } from '../shared/plan';
+import type { PreflightFinding } from '../shared/status';
+import { bootstrapEndpoint } from './bootstrap';
+import { activitySignal, Heartbeats, mapLimit, onceMoreIfDropped } from './fan-out';
+import { type DcosEndpoint, getNodeJson, getJson as httpGetJson } from './http';
+import { parseExhibitorStatus, parseMesosMetrics } from './parsers';
+import { runCommand, type SshEndpoint } from './ssh';
+import { ActivityErrorTypes, errorText } from './util';
+
+/** Hosts probed over SSH at once. */
+export const PREFLIGHT_SSH_CONCURRENCY = 16;
+/** One host's probe: a handful of tiny commands in one shell. */
+const PROBE_TIMEOUT_MS = 60_000;
+const HTTP_TIMEOUT_MS = 10_000;
+
+type HostKind = 'bootstrap' | 'master' | 'agent';
+
+interface ProbeHost {
+  id: string;
+  kind: HostKind;
+  target: SshEndpoint;
+}
+
+/** Counts finished steps into the heartbeat details. */
+class Progress extends Heartbeats {
+  private done = 0;
+
+  step(what: string): void {
+    this.done++;
+    this.beat({ step: this.done, last: what });
+  }
+}
+
+/**
+ * The preflight report for the plan's cluster: findings in catalog order, then host order.
+ * Never throws for what it finds; only a cancelled activity ends it early.
+ */
+export async function runPreflight({ plan }: PlanInput): Promise<PreflightResult> {
+  const progress = new Progress();
+  try {
+    return await preflight(plan, progress);
+  } finally {
+    progress.stop();
+  }
+}
+
+async function preflight(plan: Plan, progress: Progress): Promise<PreflightResult> {
+  const findings: PreflightFinding[] = [];
+  const targetOf = (node: NodeSpec): NodeTarget => ({
+    node,
+    ssh: plan.ssh,
+    http: plan.http,
+    remoteWorkDir: plan.remoteWorkDir,
+  });
+  const boot = bootstrapEndpoint(plan);
+  const hosts: ProbeHost[] = [
+    { id: boot.node.id, kind: 'bootstrap', target: boot },
+    ...plan.masters.map((n) => ({ id: n.id, kind: 'master' as const, target: targetOf(n) })),
+    ...[...plan.agents, ...plan.publicAgents].map((n) => ({ id: n.id, kind: 'agent' as const, target: targetOf(n) })),
+  ];
+  const config = newConfigFacts(plan);
+  findings.push(...config.findings);
+
+  // Hosts over SSH, at most PREFLIGHT_SSH_CONCURRENCY at once, while the cluster checks run over HTTP.
+  const hostChecks = mapLimit(hosts, PREFLIGHT_SSH_CONCURRENCY, async (h) => {
+    const out = await probeHost(plan, h, config.ipv6Enabled);
+    progress.step(`host ${h.id}`);
+    return out;
+  });
+  const clusterChecks = clusterFindings(plan, targetOf, movingToStrict(plan), progress);
+  const [perHost, cluster] = await Promise.all([hostChecks, clusterChecks]);
+  for (const f of perHost.flat()) findings.push(f);
+  findings.push(...cluster);
+  return sortFindings(
+    findings,
+    hosts.map((h) => h.id)
+  );
+}
+
+// ---- hosts ------------------------------------------------------------------------------------
+
+/** ssh-reachable, sudo, and for cluster nodes installed-version, systemd, ipset, ipv6 (masters: Marathon unit). */
+async function probeHost(plan: Plan, h: ProbeHost, ipv6Enabled: boolean): Promise<PreflightFinding[]> {
+  const signal = activitySignal();
+  let stdout: string;
+  try {
+    const r = await onceMoreIfDropped(() =>
+      runCommand(h.target, probeScript(sectionsFor(h.kind)), {
+        timeoutMs: PROBE_TIMEOUT_MS,
+        label: 'the preflight probe',
+        ...(signal ? { signal } : {}),
+      })
+    );
+    stdout = r.stdout;
+  } catch (err) {
+    if (signal?.aborted) throw err;
+    const why = sshFailure(err);
+    return [fail('ssh-reachable', `${why.message}; the other host checks were not run on this host`, h.id, why.fix)];
+  }
+  const probe = parseProbeOutput(stdout);
+  return [
+    pass('ssh-reachable', `connected as ${plan.ssh.user}, host key verified`, h.id),
+    ...evaluateProbe(h.id, h.kind, probe, {
+      fromVersion: plan.fromVersion,
+      toVersion: plan.toVersion,
+      ipv6Enabled,
+    }),
+  ];
+}
+
+/**
+ * The SSH helper's failures already say what was seen and what to do for host keys, logins,
+ * refused connections and unreadable key files; only drops and time-outs get the check's fix.
+ */
+const SSH_TYPES_WITH_OWN_FIX = new Set<string>([
+  FailureTypes.HostKeyMismatch,
+  ActivityErrorTypes.HostKeyUnknown,
+  ActivityErrorTypes.SshAuthFailed,
+  ActivityErrorTypes.SshUnreachable,
+  FailureTypes.InvalidPlan,
+]);
+
+export function sshFailure(err: unknown): { message: string; fix: string } {
+  const type = err instanceof ApplicationFailure ? (err.type ?? '') : '';
+  // Preflight does not retry by itself: drop the "dcos-patch retries" the SSH helper appends.
+  const message = errorText(err)
+    .replace(/[;,.]?\s*dcos-patch retries\.?\s*$/, '')
+    .replace(/[.;\s]+$/, '');
+  return { message, fix: SSH_TYPES_WITH_OWN_FIX.has(type) ? '' : CHECKS['ssh-reachable'].fix };
+}
+
+// ---- cluster ----------------------------------------------------------------------------------
+
+async function clusterFindings(
+  plan: Plan,
+  targetOf: (n: NodeSpec) => NodeTarget,
+  toStrict: boolean,
+  progress: Progress
+): Promise<PreflightFinding[]> {
+  const masters: MasterRef[] = plan.masters.map((m) => ({ id: m.id, address: m.address }));
+  const signal = activitySignal();
+  const ask = <T>(node: NodeSpec, port: DcosEndpoint, path: string, read: (b: unknown) => T) =>
+    answer(async () => read(await getNodeJson(targetOf(node), port, path, HTTP_TIMEOUT_MS, signal)));
+
+  const [exhibitor, metrics] = await Promise.all([
+    Promise.all(plan.masters.map((m) => ask(m, 'exhibitor', '/exhibitor/v1/cluster/status', parseExhibitorStatus))),
+    Promise.all(
+      plan.masters.map((m) =>
+        ask(m, 'mesosMaster', '/metrics/snapshot', (b) => leaderMetricsFrom(parseMesosMetrics(b)))
+      )
+    ),
+  ]);
+  progress.step('Exhibitor and Mesos metrics');
+  const byMaster = <T>(xs: Answer<T>[]) => new Map(plan.masters.map((m, i) => [m.id, xs[i]!] as const));
+  const findings = evaluateExhibitor(masters, byMaster(exhibitor));
+  const leader = evaluateLeader(masters, byMaster(metrics));
+  findings.push(leader.finding);
+
+  const leaderNode = leader.leader ? plan.masters.find((m) => m.id === leader.leader?.id) : undefined;
+  const [state, apps] = await Promise.all([
+    leaderNode ? ask(leaderNode, 'mesosMaster', '/state', parseMesosState) : Promise.resolve(undefined),
+    marathonApps(plan),
+  ]);
+  progress.step('Mesos state and Marathon apps');
+  findings.push(
+    ...evaluateAgents(
+      [...plan.agents, ...plan.publicAgents].map((n) => ({ id: n.id, address: n.address })),
+      state,
+      leaderNode?.id
+    ),
+    evaluateStrictRestarts(toStrict, state)
+  );
+  if (apps.ok) {
+    findings.push(...evaluateConstraints(apps.value), ...evaluateMarathonOnMarathon(apps.value));
+  } else {
+    const seen = `cannot read Marathon's /v2/apps from any master (${apps.error})`;
+    const check = (name: CheckName) =>
+      fail(name, seen, undefined, 'make Marathon answer on a master (journalctl -u dcos-marathon), then retry');
+    findings.push(check('marathon-constraints'), check('marathon-on-marathon'));
+  }
+  return findings;
+}
+
+/**
+ * /v2/apps from the first master whose Marathon answers (any master proxies to the leader), with
+ * the DC/OS token when the plan has one (strict mode protects Marathon's API too).
+ */
+async function marathonApps(plan: Plan): Promise<Answer<ReturnType<typeof parseMarathonApps>>> {
+  const errors: string[] = [];
+  const signal = activitySignal();
+  for (const m of plan.masters) {
+    const host = m.address.includes(':') ? `[${m.address}]` : m.address;
+    const a = await answer(async () =>
+      parseMarathonApps(
+        await httpGetJson(`http://${host}:${m.ports.marathon}/v2/apps`, {
+          timeoutMs: HTTP_TIMEOUT_MS,
+          host: m.id,
+          ...(plan.http.tokenPath ? { tokenPath: plan.http.tokenPath } : {}),
+          ...(signal ? { signal } : {}),
+        })
+      )
+    );
+    if (a.ok) return a;
+    errors.push(a.error);
+  }
+  return { ok: false, error: errors.join('; ') || 'the plan lists no masters' };
+}
+
+async function answer<T>(fn: () => Promise<T>): Promise<Answer<T>> {
+  try {
+    return { ok: true, value: await fn() };
+  } catch (err) {
+    const signal = activitySignal();
+    if (signal?.aborted) throw err;
+    return { ok: false, error: errorText(err) };
+  }
+}
+
+// ---- the plan's config files ------------------------------------------------------------------
+
+/** enable_ipv6 of the new config.yaml (absent = DC/OS default) and the cluster-wide advisory warning. */
+function newConfigFacts(plan: Plan): { ipv6Enabled: boolean; findings: PreflightFinding[] } {
+  const config = readConfig(plan.config.newConfigPath);
+  if (!config.ok) {
+    return {
+      ipv6Enabled: true,
+      findings: [
+        fail(
+          'ipv6',
+          `cannot read the new config.yaml ${plan.config.newConfigPath} on the worker (${config.error}); the per-host IPv6 check assumes enable_ipv6 is on`,
+          undefined,
+          'make config.new readable on the machine running the worker'
+        ),
+      ],
+    };
+  }
+  const enabled = configEnablesIpv6(config.value, plan.toVersion);
+  return {
+    ipv6Enabled: enabled,
+    findings: enabled ? [ipv6AdvisoryWarning('enable_ipv6' in config.value)] : [],
+  };
+}
+
+/** Moving to strict: the plan's security is strict and the installed config's is not. */
+function movingToStrict(plan: Plan): boolean {
+  if (plan.security !== 'strict') return false;
+  if (plan.variant !== 'enterprise') return false;
+  const old = readConfig(plan.config.oldConfigPath);
+  if (!old.ok) return true;
+  const mode = (configString(old.value, 'security') ?? ENTERPRISE_DEFAULT_SECURITY) as SecurityMode;
+  return mode !== 'strict';
+}
+
+function readConfig(path: string): Answer<DcosConfig> {
+  const findings = new Findings();
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    return { ok: false, error: errorText(err) };
+  }
+  const config = parseDcosConfig(text, path, findings);
+  return config ? { ok: true, value: config } : { ok: false, error: findings.all[0]?.message ?? 'not a config.yaml' };
+}

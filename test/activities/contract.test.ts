@@ -1,0 +1,32 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import * as activities from '../../src/activities';
+import type { PatchActivities } from '../../src/shared/activity-contract';
+
+// Compile-time: the module the worker registers implements the interface the workflows proxy.
+const implemented: PatchActivities = activities;
+
+test('the activities module exports exactly the contract activities, all functions', () => {
+  const expected = [
+    'collectDiagnostics',
+    'describeRemoteRun',
+    'gateAgentRegistered',
+    'gateAgentTasksReconciled',
+    'gateCockroachReplicated',
+    'gateExhibitorConverged',
+    'gateMesosMasterUnitActive',
+    'gateMesosVersion',
+    'gateRegistrarRecovered',
+    'prepareAgent',
+    'prepareBootstrap',
+    'readNodeState',
+    'runPatchScript',
+    'runPreflight',
+    'stageScript',
+    'surveyNodes',
+    'takeBackups',
+  ];
+  assert.deepEqual(Object.keys(activities).sort(), expected);
+  for (const name of expected)
+    assert.equal(typeof (implemented as unknown as Record<string, unknown>)[name], 'function');
+});

@@ -1,0 +1,105 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { ApplicationFailure } from '@temporalio/common';
+import { type GateProgress, type Probe, pollUntilStable } from '../../src/activities/gates';
+
+/** A probe that answers from a script of observations (the last one repeats). */
+function scripted(...answers: (boolean | Error)[]): { probe: Probe; calls: () => number } {
+  let i = 0;
+  return {
+    probe: async () => {
+      const a = answers[Math.min(i, answers.length - 1)]!;
+      i++;
+      if (a instanceof Error) throw a;
+      return { ok: a, observation: a ? `good #${i}` : `bad #${i}` };
+    },
+    calls: () => i,
+  };
+}
+
+const base = { gate: 'test-gate', host: 'master-10.0.0.11', pollIntervalMs: 5 };
+
+describe('the shared gate poll loop', () => {
+  test('passes only after stablePolls consecutive good observations; a bad one resets the count', async () => {
+    const { probe } = scripted(true, false, true, true, true);
+    const beats: GateProgress[] = [];
+    const r = await pollUntilStable(probe, {
+      ...base,
+      stablePolls: 3,
+      deadlineMs: Date.now() + 5_000,
+      heartbeat: (p) => beats.push(p),
+    });
+    assert.equal(r.polls, 5);
+    assert.equal(r.observation, 'good #5');
+    assert.deepEqual(
+      beats.map((b) => b.good),
+      [1, 0, 1, 2, 3]
+    );
+    assert.ok(beats.every((b) => b.gate === 'test-gate' && b.need === 3 && typeof b.observation === 'string'));
+  });
+
+  test('a single lucky poll is not enough', async () => {
+    const { probe } = scripted(true, false);
+    await assert.rejects(
+      pollUntilStable(probe, { ...base, stablePolls: 2, deadlineMs: Date.now() + 60 }),
+      (err: unknown) => err instanceof ApplicationFailure && err.type === 'GateTimeout'
+    );
+  });
+
+  test('at the deadline it fails with GateTimeout (non-retryable) naming the last observation', async () => {
+    const { probe } = scripted(false);
+    const deadlineMs = Date.now() + 50;
+    await assert.rejects(
+      pollUntilStable(probe, { ...base, stablePolls: 2, deadlineMs, hint: 'Look at the logs.' }),
+      (err: unknown) => {
+        assert.ok(err instanceof ApplicationFailure);
+        assert.equal(err.type, 'GateTimeout');
+        assert.equal(err.nonRetryable, true);
+        assert.match(err.message, /^test-gate on master-10\.0\.0\.11 did not hold by \S+Z: last seen bad #\d+/);
+        assert.match(err.message, /Look at the logs\.$/);
+        return true;
+      }
+    );
+  });
+
+  test('a probe error is a bad observation with its message, never a crash', async () => {
+    const { probe } = scripted(new Error('GET http://x:5050/metrics/snapshot: connection refused'), true, true);
+    const beats: GateProgress[] = [];
+    const r = await pollUntilStable(probe, {
+      ...base,
+      stablePolls: 2,
+      deadlineMs: Date.now() + 5_000,
+      heartbeat: (p) => beats.push(p),
+    });
+    assert.equal(r.polls, 3);
+    assert.equal(beats[0]!.observation, 'probe failed: GET http://x:5050/metrics/snapshot: connection refused');
+  });
+
+  test('a non-retryable probe failure (host key) ends the gate at once', async () => {
+    const hk = ApplicationFailure.nonRetryable('HOST KEY MISMATCH', 'HostKeyMismatch');
+    const { probe, calls } = scripted(hk);
+    await assert.rejects(
+      pollUntilStable(probe, { ...base, stablePolls: 2, deadlineMs: Date.now() + 5_000 }),
+      (err: unknown) => err === hk
+    );
+    assert.equal(calls(), 1);
+  });
+
+  test('cancellation stops the wait between polls', async () => {
+    const { probe } = scripted(false);
+    const ac = new AbortController();
+    setTimeout(() => ac.abort(new Error('cancelled by the workflow')), 30);
+    const started = Date.now();
+    await assert.rejects(
+      pollUntilStable(probe, {
+        ...base,
+        pollIntervalMs: 10_000,
+        stablePolls: 2,
+        deadlineMs: Date.now() + 60_000,
+        signal: ac.signal,
+      }),
+      /cancelled by the workflow/
+    );
+    assert.ok(Date.now() - started < 2_000);
+  });
+});

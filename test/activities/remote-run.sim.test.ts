@@ -1,0 +1,123 @@
+// The node patch script against the simulator: detached, never started twice, survives SSH drops.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { describeRemoteRun, prepareAgent, prepareBootstrap, runPatchScript } from '../../src/activities';
+import type { RunProgress } from '../../src/activities/remote-run';
+import { mockEnv, runIn, type Sim, startSim, waitFor } from './helpers';
+
+let sim: Sim;
+let url: string;
+const agent = (i: number) => sim.plan.agents[i]!.id;
+
+before(async () => {
+  sim = await startSim({ masters: 1, agents: 5 });
+  url = (await runIn(mockEnv().env, prepareBootstrap, { plan: sim.plan })).scriptUrl;
+  for (const a of sim.plan.agents) await runIn(mockEnv().env, prepareAgent, sim.target(a.id));
+});
+after(() => sim.stop());
+
+function failure(type: string, check: (f: ApplicationFailure) => void = () => undefined) {
+  return (err: unknown) => {
+    assert.ok(err instanceof ApplicationFailure, `expected an ApplicationFailure, got ${String(err)}`);
+    assert.equal(err.type, type, err.message);
+    check(err);
+    return true;
+  };
+}
+
+describe('the node patch script run', () => {
+  test('a run cancelled mid-way is attached to by the next activity, never started twice', async () => {
+    const id = agent(0);
+    const key = { workflowId: 'patch-sim-agent-0', attempt: 1 };
+    assert.deepEqual(await runIn(mockEnv().env, describeRemoteRun, sim.target(id), key), { state: 'not-started' });
+
+    const first = mockEnv();
+    const running = runIn(first.env, runPatchScript, sim.target(id), url, key, 30_000);
+    await waitFor(() => sim.cluster.truth().hosts[id]!.scriptRuns === 1, 'the script to start');
+    first.env.cancel();
+    await assert.rejects(running, (err: unknown) => err instanceof CancelledFailure);
+
+    const during = await runIn(mockEnv().env, describeRemoteRun, sim.target(id), key);
+    assert.equal(during.state, 'running', 'cancelling the activity leaves the script running on the host');
+
+    const second = mockEnv();
+    const r = await runIn(second.env, runPatchScript, sim.target(id), url, key, 30_000);
+    assert.equal(r.exitCode, 0);
+    assert.equal(r.attached, true);
+    assert.ok(r.startedAtMs > 0 && r.finishedAtMs >= r.startedAtMs);
+    assert.match(r.outputTail, /complete/);
+    const truth = sim.cluster.truth();
+    assert.equal(truth.hosts[id]!.scriptRuns, 1);
+    assert.equal(truth.scriptRuns.filter((s) => s.node === id).length, 1);
+
+    // Heartbeats carry progress only: phase, start time, output size.
+    const beats = second.beats as RunProgress[];
+    assert.ok(beats.length > 0);
+    for (const b of beats)
+      assert.deepEqual(
+        Object.keys(b)
+          .sort()
+          .filter((k) => k !== 'startedAtMs'),
+        ['outputBytes', 'phase']
+      );
+
+    const after = await runIn(mockEnv().env, describeRemoteRun, sim.target(id), key);
+    assert.equal(after.state, 'finished');
+    assert.equal(after.exitCode, 0);
+  });
+
+  test('SSH connections dropped while launching and while polling are survived', async () => {
+    const id = agent(1);
+    sim.cluster.inject(id, { kind: 'ssh-drop', afterMs: 5, match: 'setsid nohup', times: 1 });
+    sim.cluster.inject(id, { kind: 'ssh-drop', afterMs: 1, match: 'output tail', times: 3 });
+    const r = await runIn(
+      mockEnv().env,
+      runPatchScript,
+      sim.target(id),
+      url,
+      { workflowId: 'wf-drop', attempt: 1 },
+      30_000
+    );
+    assert.equal(r.exitCode, 0);
+    assert.equal(r.attached, false, 'the retried launch recognised its own claim');
+    const truth = sim.cluster.truth();
+    assert.equal(truth.hosts[id]!.scriptRuns, 1);
+    assert.deepEqual(
+      truth.hosts[id]!.faults.filter((f) => f.kind === 'ssh-drop'),
+      [],
+      'every injected drop happened'
+    );
+  });
+
+  test('a non-zero exit is ScriptFailed with the exit code and output tail', async () => {
+    const id = agent(2);
+    sim.cluster.inject(id, { kind: 'script-exit', code: 3 });
+    const key = { workflowId: 'wf-exit', attempt: 1 };
+    await assert.rejects(
+      runIn(mockEnv().env, runPatchScript, sim.target(id), url, key, 30_000),
+      failure('ScriptFailed', (f) => {
+        assert.equal(f.nonRetryable, true);
+        assert.match(f.message, new RegExp(`^${id}: dcos_node_upgrade.sh exited 3 \\(expected 0\\)`));
+        const d = f.details?.[0] as { exitCode: number; outputTail: string; host: string };
+        assert.equal(d.exitCode, 3);
+        assert.equal(d.host, id);
+        assert.match(d.outputTail, /ERROR: upgrade failed/);
+      })
+    );
+    const state = await runIn(mockEnv().env, describeRemoteRun, sim.target(id), key);
+    assert.equal(state.state, 'finished');
+    assert.equal(state.exitCode, 3);
+  });
+
+  test('a script running past its time limit is ScriptTimeout and is left running', async () => {
+    const id = agent(3);
+    sim.cluster.inject(id, { kind: 'script-hang' });
+    const key = { workflowId: 'wf-hang', attempt: 1 };
+    await assert.rejects(
+      runIn(mockEnv().env, runPatchScript, sim.target(id), url, key, 1_000),
+      failure('ScriptTimeout', (f) => assert.match(f.message, /STILL RUNNING on the host/))
+    );
+    assert.equal((await runIn(mockEnv().env, describeRemoteRun, sim.target(id), key)).state, 'running');
+  });
+});
