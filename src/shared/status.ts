@@ -53,9 +53,9 @@ export interface NodeStatus {
 }
 
 export interface PendingDecision {
-  /** Node id, or `preflight` / `agents` for phase-level questions. */
+  /** Node id, or `survey` / `preflight` / `backups` / `bootstrap` / `agents` for phase-level questions. */
   subject: string;
-  kind: 'node-failed' | 'approve-master' | 'approve-agents' | 'preflight-failed';
+  kind: 'node-failed' | 'approve-master' | 'approve-agents' | 'preflight-failed' | 'step-failed';
   reason: string;
   allowed: Decision[];
   sinceMs: number;

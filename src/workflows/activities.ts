@@ -2,7 +2,7 @@
  * Activity proxies, one per timeout/retry profile. Workflow code calls activities only
  * through these. Timeouts that depend on the plan are built from its gate timings.
  */
-import { proxyActivities } from '@temporalio/workflow';
+import { ActivityCancellationType, proxyActivities } from '@temporalio/workflow';
 import type { PatchActivities } from '../shared/activity-contract';
 import { FailureTypes } from '../shared/activity-types';
 import type { GateTimings } from '../shared/plan';
@@ -52,6 +52,8 @@ export const bootstrapStep = proxyActivities<PatchActivities>({
 export function scriptRun(gates: GateTimings) {
   return proxyActivities<PatchActivities>({
     startToCloseTimeout: gates.scriptTimeoutMs + 60_000,
+    // An abort returns once the watcher has let go, so the report's "script state" is current.
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
     scheduleToCloseTimeout: gates.scriptTimeoutMs + 10 * 60_000,
     heartbeatTimeout: '30 seconds',
     retry: {
@@ -70,6 +72,7 @@ export function scriptRun(gates: GateTimings) {
 export function healthGate(timeoutMs: number) {
   return proxyActivities<PatchActivities>({
     startToCloseTimeout: timeoutMs + 60_000,
+    cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
     scheduleToCloseTimeout: timeoutMs + 5 * 60_000,
     heartbeatTimeout: '30 seconds',
     retry: {

@@ -46,7 +46,7 @@ import type {
 } from '../shared/status';
 import { bootstrapStep, clusterStep } from './activities';
 import { abortSignal, decideUpdate, pauseSignal, resumeSignal, setPolicyUpdate, statusQuery } from './messages';
-import { nodeLabel, type PatchNodeInput, patchNode } from './patch-node';
+import { describeFailure, nodeLabel, type PatchNodeInput, patchNode } from './patch-node';
 
 export interface PatchClusterInput {
   plan: Plan;
@@ -205,6 +205,27 @@ export async function patchCluster(input: PatchClusterInput): Promise<PatchRepor
       if (decision === 'retry') st.preflight = [];
     }
   }
+  /**
+   * A cluster-wide step (survey, preflight, backups, bootstrap) whose activity gave up asks the
+   * operator — retry or abort — instead of failing the patch: undefined once aborted.
+   */
+  async function stepOrAsk<T>(subject: string, what: string, run: () => Promise<T>): Promise<T | undefined> {
+    while (!st.abortRequested) {
+      try {
+        return await run();
+      } catch (err) {
+        if (isCancellation(err)) throw err;
+        ask({
+          subject,
+          kind: 'step-failed',
+          reason: `${what} failed: ${describeFailure(err).message}`,
+          allowed: ['retry', 'abort'],
+        });
+        await waitUntilFree(subject);
+      }
+    }
+    return undefined;
+  }
   async function waitUntilFree(subject: string): Promise<void> {
     if (st.paused) doing(`paused before ${subject}: resume to continue`);
     await condition(() => (!st.paused && !st.pending.some((p) => p.subject === subject)) || st.abortRequested);
@@ -353,10 +374,13 @@ export async function patchCluster(input: PatchClusterInput): Promise<PatchRepor
       for (let i = 0; i < allNodes.length && !st.abortRequested; i += SURVEY_CHUNK) {
         const chunk = allNodes.slice(i, i + SURVEY_CHUNK);
         doing(`reading the installed version on hosts ${i + 1}–${i + chunk.length} of ${allNodes.length}`);
-        const states = await clusterStep.surveyNodes.executeWithOptions(
-          { summary: `survey hosts ${i + 1}–${i + chunk.length}` },
-          [chunk.map(target), plan.config.newConfigPath]
+        const states = await stepOrAsk('survey', `reading hosts ${i + 1}–${i + chunk.length}`, () =>
+          clusterStep.surveyNodes.executeWithOptions({ summary: `survey hosts ${i + 1}–${i + chunk.length}` }, [
+            chunk.map(target),
+            plan.config.newConfigPath,
+          ])
         );
+        if (!states) break;
         chunk.forEach((node, j) => {
           const s = states[j];
           const n = nodeStatus(node.id);
@@ -376,9 +400,11 @@ export async function patchCluster(input: PatchClusterInput): Promise<PatchRepor
       enterPhase('preflight');
       if (st.preflight.length === 0) {
         doing('preflight: checking hosts, cluster health and prerequisites (read-only)');
-        st.preflight = await clusterStep.runPreflight.executeWithOptions({ summary: 'preflight checks (read-only)' }, [
-          { plan },
-        ]);
+        const findings = await stepOrAsk('preflight', 'the preflight checks', () =>
+          clusterStep.runPreflight.executeWithOptions({ summary: 'preflight checks (read-only)' }, [{ plan }])
+        );
+        if (!findings) break;
+        st.preflight = findings;
         for (const f of st.preflight)
           if (f.status === 'fail' && plan.preflightOverrides.includes(f.check)) f.overridden = true;
       }
@@ -400,11 +426,12 @@ export async function patchCluster(input: PatchClusterInput): Promise<PatchRepor
       enterPhase('backups');
       if (plan.backups.zookeeper === 'take' || plan.backups.iam === 'take') {
         doing('taking backups before the first master is touched');
-        const taken = await clusterStep.takeBackups.executeWithOptions(
-          { summary: 'backups: ZooKeeper snapshot / IAM database' },
-          [{ plan }]
+        const taken = await stepOrAsk('backups', 'the backups', () =>
+          clusterStep.takeBackups.executeWithOptions({ summary: 'backups: ZooKeeper snapshot / IAM database' }, [
+            { plan },
+          ])
         );
-        note(`backups: ${taken.summary}`);
+        if (taken) note(`backups: ${taken.summary}`);
       } else {
         note('backups: the operator confirmed them in the plan (backups: confirmed)');
       }
@@ -414,12 +441,16 @@ export async function patchCluster(input: PatchClusterInput): Promise<PatchRepor
     if (!st.abortRequested && st.phase === 'backups') {
       enterPhase('bootstrap');
       doing(`bootstrap ${plan.bootstrap.address}: generating the node patch script`);
-      const b = await bootstrapStep.prepareBootstrap.executeWithOptions(
-        { summary: `bootstrap ${plan.bootstrap.address} · generate node patch script` },
-        [{ plan: bootstrapView(plan) }]
+      const b = await stepOrAsk('bootstrap', `bootstrap ${plan.bootstrap.address}`, () =>
+        bootstrapStep.prepareBootstrap.executeWithOptions(
+          { summary: `bootstrap ${plan.bootstrap.address} · generate node patch script` },
+          [{ plan: bootstrapView(plan) }]
+        )
       );
-      st.scriptUrl = b.scriptUrl;
-      note(`node patch script URL: ${b.scriptUrl}`);
+      if (b) {
+        st.scriptUrl = b.scriptUrl;
+        note(`node patch script URL: ${b.scriptUrl}`);
+      }
     }
 
     // masters: strictly one at a time, each validated before the next.

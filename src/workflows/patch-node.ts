@@ -66,7 +66,7 @@ class StepFailed extends Error {
   }
 }
 
-function describeFailure(err: unknown): { message: string; type?: string } {
+export function describeFailure(err: unknown): { message: string; type?: string } {
   if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) {
     return { message: err.cause.message, type: err.cause.type ?? undefined };
   }
@@ -161,6 +161,36 @@ export async function patchNode(input: PatchNodeInput): Promise<NodeResult> {
     }
   }
 
+  /** The runbook's health gates for this node's role, each held before the next starts. */
+  async function verify(windowStartMs: number): Promise<void> {
+    if (node.role === 'master') {
+      await gate('exhibitor-converged', gates.exhibitorTimeoutMs);
+      const mesosDeadline = Date.now() + gates.mesosMasterTimeoutMs;
+      await gate('mesos-master-unit-active', gates.mesosMasterTimeoutMs, undefined, mesosDeadline);
+      await gate('registrar-recovered', gates.mesosMasterTimeoutMs, undefined, mesosDeadline);
+      await gate('mesos-version', gates.mesosMasterTimeoutMs, input.expectedMesosVersion, mesosDeadline);
+      if (input.variant === 'enterprise') {
+        await gate(
+          'cockroach-replicated',
+          gates.cockroachTimeoutMs,
+          undefined,
+          undefined,
+          gates.cockroachPollIntervalMs
+        );
+      }
+    } else {
+      // The masters give up on an agent that misses their health pings for agentWindow; the units
+      // stop during the script, so the window is counted (conservatively) from the script's start.
+      const windowEnd = windowStartMs + gates.agentWindowMs;
+      await gate('agent-registered', gates.agentWindowMs, undefined, windowEnd);
+      await gate('agent-tasks-reconciled', gates.agentWindowMs, undefined, windowEnd);
+    }
+  }
+
+  function gateSummary(): string {
+    return result.gates.map((g) => `${g.gate}: ${g.observation}`).join('; ');
+  }
+
   try {
     // checking: decide "already done" from the host itself, before anything else.
     const state = await step('checking', 'reading installed version and config', () =>
@@ -173,7 +203,13 @@ export async function patchNode(input: PatchNodeInput): Promise<NodeResult> {
     const configCurrent = state.configMatches !== false;
     if (state.installedVersion === input.toVersion && (input.fromVersion !== input.toVersion || configCurrent)) {
       if (configCurrent) {
-        return finish('skipped', `already at ${input.toVersion} with the target config: not patched again`);
+        // Not patched again, but never passed over unhealthy: a retry after a failed gate lands
+        // here too, and the next master must not start while this one is down.
+        await verify(Date.now());
+        return finish(
+          'skipped',
+          `already at ${input.toVersion} with the target config: not patched again; healthy: ${gateSummary()}`
+        );
       }
     }
     if (state.installedVersion !== input.fromVersion && state.installedVersion !== input.toVersion) {
@@ -222,36 +258,13 @@ export async function patchNode(input: PatchNodeInput): Promise<NodeResult> {
     );
     result.script = script;
 
-    if (node.role === 'master') {
-      await gate('exhibitor-converged', gates.exhibitorTimeoutMs);
-      const mesosDeadline = Date.now() + gates.mesosMasterTimeoutMs;
-      await gate('mesos-master-unit-active', gates.mesosMasterTimeoutMs, undefined, mesosDeadline);
-      await gate('registrar-recovered', gates.mesosMasterTimeoutMs, undefined, mesosDeadline);
-      await gate('mesos-version', gates.mesosMasterTimeoutMs, input.expectedMesosVersion, mesosDeadline);
-      if (input.variant === 'enterprise') {
-        await gate(
-          'cockroach-replicated',
-          gates.cockroachTimeoutMs,
-          undefined,
-          undefined,
-          gates.cockroachPollIntervalMs
-        );
-      }
-    } else {
-      // The masters give up on an agent that misses their health pings for agentWindow; the units
-      // stop during the script, so the window is counted (conservatively) from the script's start.
-      const windowEnd = (script.startedAtMs || startedAtMs) + gates.agentWindowMs;
-      await gate('agent-registered', gates.agentWindowMs, undefined, windowEnd);
-      await gate('agent-tasks-reconciled', gates.agentWindowMs, undefined, windowEnd);
-    }
+    await verify(script.startedAtMs || startedAtMs);
     result.versionAfter = input.toVersion;
-    return finish(
-      'patched',
-      `patched ${result.versionBefore} → ${input.toVersion}; ${result.gates.map((g) => `${g.gate}: ${g.observation}`).join('; ')}`
-    );
+    return finish('patched', `patched ${result.versionBefore} → ${input.toVersion}; ${gateSummary()}`);
   } catch (err) {
     if (isCancellation(err)) {
       return await CancellationScope.nonCancellable(async () => {
+        const abortedDuring = `${progress.state} (${progress.step})`;
         enter('aborted', 'reading the state the script was left in');
         result.remoteRun = await hostStep.describeRemoteRun
           .executeWithOptions({ summary: `${label} · state after abort` }, [target, runKey])
@@ -263,7 +276,7 @@ export async function patchNode(input: PatchNodeInput): Promise<NodeResult> {
               ? `the node patch script had finished with exit code ${result.remoteRun.exitCode}`
               : 'the node patch script had not been started'
           : 'the host could not be reached to read the script state';
-        return finish('aborted', `aborted during ${progress.state} (${progress.step}): ${where}`);
+        return finish('aborted', `aborted during ${abortedDuring}: ${where}`);
       });
     }
     const failure = err instanceof StepFailed ? err : new StepFailed(progress.state, describeFailure(err).message);
