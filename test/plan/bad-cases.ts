@@ -1,0 +1,850 @@
+/**
+ * The bad plans and configs of the plan check, one case each: how a good plan is broken and the
+ * exact finding expected. Shared by the check's own tests and the proof that a bad plan touches
+ * no host (bad-plans-touch-nothing.test.ts).
+ */
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FixtureOptions, Rec } from './fixture';
+
+export interface Expect {
+  code: string;
+  field: string;
+  /** Which file the finding names. */
+  file: 'plan' | 'old' | 'new';
+  severity?: 'error' | 'warning';
+  message?: RegExp;
+  fix?: RegExp;
+  /** Other error codes this case also produces (by design); anything else is a failure. */
+  alsoErrors?: string[];
+}
+
+export interface Case extends FixtureOptions {
+  name: string;
+  expect: Expect;
+}
+
+const configOnly = (p: Rec & { cluster: Rec }) => {
+  p.cluster.to = p.cluster.from;
+};
+const versions = (from: string, to: string) => (p: Rec & { cluster: Rec }) => {
+  p.cluster.from = from;
+  p.cluster.to = to;
+};
+
+export const cases: Case[] = [
+  // --- patch paths -------------------------------------------------------------------------
+  {
+    name: 'a minor release change is an upgrade, not a patch',
+    plan: versions('2.0.3', '2.1.0'),
+    expect: {
+      code: 'patch-path-minor-change',
+      field: 'cluster.to',
+      file: 'plan',
+      message: /2\.0\.3 → 2\.1\.0/,
+      fix: /upgrade procedure/,
+    },
+  },
+  {
+    name: 'a major release change is an upgrade, not a patch',
+    plan: versions('1.13.9', '2.0.0'),
+    expect: {
+      code: 'patch-path-major-change',
+      field: 'cluster.to',
+      file: 'plan',
+      message: /major/,
+      fix: /upgrade procedure/,
+    },
+  },
+  {
+    name: 'a downgrade is refused',
+    plan: versions('2.1.5', '2.1.4'),
+    expect: {
+      code: 'patch-path-downgrade',
+      field: 'cluster.to',
+      file: 'plan',
+      message: /downgrade/,
+      fix: /restore from backup/,
+    },
+  },
+  {
+    name: 'a two-part version keeps its spelling in the message (YAML would read it as a number)',
+    planText: (t) => t.replace('to: 2.1.5', 'to: 2.10'),
+    expect: { code: 'version-unparseable', field: 'cluster.to', file: 'plan', message: /"2\.10"/, fix: /2\.1\.5/ },
+  },
+  {
+    name: 'a pre-release version is not a release',
+    plan: versions('2.1.4-beta1', '2.1.5'),
+    expect: { code: 'version-unparseable', field: 'cluster.from', file: 'plan', message: /2\.1\.4-beta1/ },
+  },
+  {
+    name: 'skipping patch releases is a warning naming each release skipped',
+    plan: versions('2.1.2', '2.1.5'),
+    expect: {
+      code: 'patch-path-skips-releases',
+      field: 'cluster.to',
+      file: 'plan',
+      severity: 'warning',
+      message: /skips 2\.1\.3, 2\.1\.4/,
+    },
+  },
+  {
+    name: 'a release the Mesos table does not know needs cluster.mesosVersion',
+    plan: versions('2.3.0', '2.3.1'),
+    expect: {
+      code: 'mesos-version-unknown',
+      field: 'cluster.mesosVersion',
+      file: 'plan',
+      fix: /cluster\.mesosVersion/,
+    },
+  },
+  {
+    name: 'a Mesos version that is not a version is refused',
+    plan: (p) => {
+      p.cluster.mesosVersion = 'latest';
+    },
+    expect: { code: 'mesos-version-invalid', field: 'cluster.mesosVersion', file: 'plan', message: /latest/ },
+  },
+
+  // --- never config and version in one run --------------------------------------------------
+  {
+    name: 'an allowed parameter changed together with the version is refused',
+    newConfig: (c) => {
+      c.dns_search = 'corp.example.com';
+    },
+    expect: {
+      code: 'config-and-version-change',
+      field: 'dns_search',
+      file: 'new',
+      message: /example\.com → corp\.example\.com.*2\.1\.4 → 2\.1\.5/,
+      fix: /second run with cluster\.from = cluster\.to = 2\.1\.5/,
+    },
+  },
+  {
+    name: 'every allowed parameter changed with the version is named in each finding',
+    newConfig: (c) => {
+      c.dns_search = 'corp.example.com';
+      c.resolvers = ['1.1.1.1'];
+    },
+    expect: {
+      code: 'config-and-version-change',
+      field: 'resolvers',
+      file: 'new',
+      message: /changing here: resolvers, dns_search/,
+      alsoErrors: ['config-and-version-change'],
+    },
+  },
+
+  // --- only the listed parameters may change ---------------------------------------------
+  {
+    name: 'a parameter outside the allowed list may not change, even with the version unchanged',
+    plan: configOnly,
+    newConfig: (c) => {
+      c.cluster_name = 'prod-west';
+    },
+    expect: {
+      code: 'config-change-not-allowed',
+      field: 'cluster_name',
+      file: 'new',
+      message: /prod-east → prod-west.*dns_search/,
+      fix: /restore cluster_name/,
+    },
+  },
+  {
+    name: 'a parameter added to the config counts as a change',
+    plan: configOnly,
+    newConfig: (c) => {
+      c.mesos_dns_set_truncate_bit = false;
+    },
+    expect: {
+      code: 'config-change-not-allowed',
+      field: 'mesos_dns_set_truncate_bit',
+      file: 'new',
+      message: /\(absent\) → false/,
+    },
+  },
+  {
+    name: 'a parameter removed from the config counts as a change',
+    plan: configOnly,
+    newConfig: (c) => {
+      delete c.process_timeout;
+    },
+    expect: { code: 'config-change-not-allowed', field: 'process_timeout', file: 'new', message: /10000 → \(absent\)/ },
+  },
+  {
+    name: 'enable_mesos_input_plugin may change only from DC/OS 1.12',
+    plan: versions('1.11.5', '1.11.5'),
+    newConfig: (c) => {
+      c.enable_mesos_input_plugin = true;
+    },
+    expect: {
+      code: 'config-change-not-allowed',
+      field: 'enable_mesos_input_plugin',
+      file: 'new',
+      message: /only from DC\/OS 1\.12/,
+    },
+  },
+  {
+    name: 'a config-only run that changes nothing is a warning: nothing to do',
+    plan: configOnly,
+    expect: {
+      code: 'config-nothing-to-do',
+      field: 'config.new',
+      file: 'plan',
+      severity: 'warning',
+      message: /nothing to do/,
+    },
+  },
+
+  // --- paths and pathways, Exhibitor backend ---------------------------------------------
+  {
+    name: 'exhibitor_fs_config_dir may not change',
+    plan: configOnly,
+    config: (c) => {
+      c.exhibitor_storage_backend = 'shared_fs';
+    },
+    oldConfig: (c) => {
+      c.exhibitor_fs_config_dir = '/mnt/exhibitor';
+    },
+    newConfig: (c) => {
+      c.exhibitor_fs_config_dir = '/mnt/exhibitor2';
+    },
+    expect: {
+      code: 'config-path-change',
+      field: 'exhibitor_fs_config_dir',
+      file: 'new',
+      message: /\/mnt\/exhibitor → \/mnt\/exhibitor2/,
+    },
+  },
+  {
+    name: 'a *_dir parameter may not change (path rule by suffix)',
+    plan: configOnly,
+    newConfig: (c) => {
+      c.mesos_master_work_dir = '/data/mesos/master';
+    },
+    expect: { code: 'config-path-change', field: 'mesos_master_work_dir', file: 'new', message: /paths and pathways/ },
+  },
+  {
+    name: 'bootstrap_url is a pathway and may not change',
+    plan: configOnly,
+    newConfig: (c) => {
+      c.bootstrap_url = 'http://10.0.0.5:8081';
+    },
+    expect: {
+      code: 'config-path-change',
+      field: 'bootstrap_url',
+      file: 'new',
+      message: /8080 → http:\/\/10\.0\.0\.5:8081/,
+    },
+  },
+  {
+    name: 'ip_detect_filename may not change',
+    plan: configOnly,
+    newConfig: (c) => {
+      c.ip_detect_filename = 'genconf/ip-detect-v2';
+    },
+    expect: { code: 'config-path-change', field: 'ip_detect_filename', file: 'new' },
+  },
+  {
+    name: 'a path change during a version patch is reported as a path change only',
+    newConfig: (c) => {
+      c.mesos_agent_work_dir = '/data/mesos/agent';
+    },
+    expect: { code: 'config-path-change', field: 'mesos_agent_work_dir', file: 'new' },
+  },
+  {
+    name: 'exhibitor_storage_backend may never change',
+    plan: configOnly,
+    newConfig: (c) => {
+      c.exhibitor_storage_backend = 'zookeeper';
+    },
+    expect: {
+      code: 'config-exhibitor-backend-change',
+      field: 'exhibitor_storage_backend',
+      file: 'new',
+      message: /static → zookeeper/,
+      fix: /restore exhibitor_storage_backend to the old value \(static\)/,
+    },
+  },
+  {
+    name: 'exhibitor_zk_backend (the runbook name) may never change either',
+    plan: configOnly,
+    newConfig: (c) => {
+      c.exhibitor_zk_backend = 'zookeeper';
+    },
+    expect: { code: 'config-exhibitor-backend-change', field: 'exhibitor_zk_backend', file: 'new' },
+  },
+
+  // --- security ---------------------------------------------------------------------------
+  {
+    name: 'security may not become looser',
+    variant: 'enterprise',
+    plan: configOnly,
+    oldConfig: (c) => {
+      c.security = 'strict';
+    },
+    expect: {
+      code: 'security-looser',
+      field: 'security',
+      file: 'new',
+      message: /strict to permissive/,
+      fix: /security: strict/,
+    },
+  },
+  {
+    name: 'security moves one step at a time (disabled → strict is refused)',
+    variant: 'enterprise',
+    plan: configOnly,
+    oldConfig: (c) => {
+      c.security = 'disabled';
+    },
+    newConfig: (c) => {
+      c.security = 'strict';
+    },
+    expect: { code: 'security-skips-mode', field: 'security', file: 'new', fix: /security: permissive now/ },
+  },
+  {
+    name: 'permissive → strict needs the cluster already on the target version',
+    variant: 'enterprise',
+    newConfig: (c) => {
+      c.security = 'strict';
+    },
+    expect: {
+      code: 'security-strict-needs-target-version',
+      field: 'security',
+      file: 'new',
+      message: /already run the target version in permissive mode/,
+      fix: /patch to 2\.1\.5 in permissive mode first/,
+    },
+  },
+  {
+    name: 'permissive → strict must be the only change in the config',
+    variant: 'enterprise',
+    plan: configOnly,
+    newConfig: (c) => {
+      c.security = 'strict';
+      c.dns_search = 'corp.example.com';
+    },
+    expect: { code: 'security-strict-not-alone', field: 'security', file: 'new', message: /\(dns_search\)/ },
+  },
+  {
+    name: 'disabled → permissive in the same run as a version patch is refused',
+    variant: 'enterprise',
+    oldConfig: (c) => {
+      c.security = 'disabled';
+    },
+    expect: { code: 'config-and-version-change', field: 'security', file: 'new', message: /disabled → permissive/ },
+  },
+  {
+    name: 'open DC/OS has no security setting',
+    newConfig: (c) => {
+      c.security = 'strict';
+    },
+    expect: { code: 'security-open-variant', field: 'security', file: 'new', fix: /cluster\.variant: enterprise/ },
+  },
+  {
+    name: 'an unknown security mode is refused',
+    variant: 'enterprise',
+    plan: configOnly,
+    newConfig: (c) => {
+      c.security = 'paranoid';
+    },
+    expect: { code: 'security-invalid', field: 'security', file: 'new', message: /"paranoid"/ },
+  },
+  {
+    name: 'a strict cluster needs a token file for the Mesos endpoints',
+    variant: 'enterprise',
+    config: (c) => {
+      c.security = 'strict';
+    },
+    plan: (p) => {
+      delete (p.http as Rec).token;
+    },
+    expect: { code: 'strict-needs-token', field: 'http.token', file: 'plan', fix: /http\.token/ },
+  },
+  {
+    name: 'an Enterprise config without a security line is a warning (permissive assumed)',
+    variant: 'enterprise',
+    config: (c) => {
+      delete c.security;
+    },
+    expect: { code: 'security-implicit', field: 'security', file: 'new', severity: 'warning', message: /permissive/ },
+  },
+
+  // --- IPv6, license, master_list, bootstrap_url ------------------------------------------
+  {
+    name: 'enable_ipv6 left at the DC/OS default (true) is a warning pointing at the advisory',
+    config: (c) => {
+      delete c.enable_ipv6;
+    },
+    expect: {
+      code: 'ipv6-enabled',
+      field: 'enable_ipv6',
+      file: 'new',
+      severity: 'warning',
+      message: /advisory.*Preflight/,
+    },
+  },
+  {
+    name: 'enable_ipv6: true is a warning pointing at the advisory',
+    config: (c) => {
+      c.enable_ipv6 = true;
+    },
+    expect: { code: 'ipv6-enabled', field: 'enable_ipv6', file: 'new', severity: 'warning', message: /is true/ },
+  },
+  {
+    name: 'Enterprise needs config.license',
+    variant: 'enterprise',
+    plan: (p) => {
+      delete p.config.license;
+    },
+    expect: { code: 'license-missing', field: 'config.license', file: 'plan', message: /license\.txt/ },
+  },
+  {
+    name: 'an Enterprise license file that does not exist is refused',
+    variant: 'enterprise',
+    files: (dir) => rmSync(join(dir, 'genconf/license.txt')),
+    expect: {
+      code: 'file-missing',
+      field: 'config.license',
+      file: 'plan',
+      message: /genconf\/license\.txt.*does not exist/,
+    },
+  },
+  {
+    name: 'the plan masters must be the config master_list (static discovery)',
+    newConfig: (c) => {
+      c.master_list = ['10.0.0.11', '10.0.0.12', '10.0.0.14'];
+    },
+    oldConfig: (c) => {
+      c.master_list = ['10.0.0.11', '10.0.0.12', '10.0.0.14'];
+    },
+    expect: {
+      code: 'master-list-mismatch',
+      field: 'masters',
+      file: 'plan',
+      message: /10\.0\.0\.11, 10\.0\.0\.12, 10\.0\.0\.13\).*\(10\.0\.0\.11, 10\.0\.0\.12, 10\.0\.0\.14\)/,
+    },
+  },
+  {
+    name: 'static master discovery without master_list is refused',
+    config: (c) => {
+      delete c.master_list;
+    },
+    expect: { code: 'config-master-list-missing', field: 'master_list', file: 'new' },
+  },
+  {
+    name: 'a new config without bootstrap_url is refused',
+    config: (c) => {
+      delete c.bootstrap_url;
+    },
+    expect: { code: 'config-bootstrap-url-missing', field: 'bootstrap_url', file: 'new' },
+  },
+  {
+    name: 'a bootstrap.host that is not the bootstrap_url host is a warning',
+    plan: (p) => {
+      p.bootstrap.host = '10.0.0.6';
+    },
+    expect: {
+      code: 'bootstrap-url-host-mismatch',
+      field: 'bootstrap.host',
+      file: 'plan',
+      severity: 'warning',
+      message: /10\.0\.0\.5/,
+    },
+  },
+
+  // --- YAML and the plan's shape ------------------------------------------------------------
+  {
+    name: 'malformed plan YAML is reported with its line and column',
+    planText: (t) => t.replace('masters:', 'masters: [10.0.0.11,\nbroken: : :'),
+    expect: { code: 'plan-yaml-invalid', field: '', file: 'plan', message: /line 18, column 1\b.*more YAML errors/ },
+  },
+  {
+    name: 'a duplicated key in the plan is a YAML error',
+    planText: (t) => `${t}masters: [10.0.0.11]\n`,
+    expect: { code: 'plan-yaml-invalid', field: '', file: 'plan', message: /unique.*line \d+/ },
+  },
+  {
+    name: 'a plan that is a list, not a mapping, is refused',
+    planText: () => '- 10.0.0.11\n- 10.0.0.12\n',
+    expect: { code: 'plan-not-a-mapping', field: '', file: 'plan', message: /a list/ },
+  },
+  {
+    name: 'a misspelled field gets a "did you mean"',
+    plan: (p) => {
+      p.policy = { agentConcurency: 2 };
+    },
+    expect: {
+      code: 'field-unknown',
+      field: 'policy.agentConcurency',
+      file: 'plan',
+      message: /did you mean agentConcurrency/,
+      fix: /rename it to agentConcurrency/,
+    },
+  },
+  {
+    name: 'a field in the wrong section names the section it belongs in',
+    plan: (p) => {
+      p.agentConcurrency = 2;
+    },
+    expect: { code: 'field-unknown', field: 'agentConcurrency', file: 'plan', message: /policy\.agentConcurrency/ },
+  },
+  {
+    name: 'a snake_case field is matched to its camelCase name',
+    plan: (p) => {
+      p.ssh.private_key = 'keys/dcos_patch';
+      delete p.ssh.privateKey;
+    },
+    expect: {
+      code: 'field-unknown',
+      field: 'ssh.private_key',
+      file: 'plan',
+      message: /did you mean privateKey/,
+      alsoErrors: ['field-missing'],
+    },
+  },
+  {
+    name: 'a missing required field is named',
+    plan: (p) => {
+      delete p.cluster.name;
+    },
+    expect: { code: 'field-missing', field: 'cluster.name', file: 'plan', fix: /set cluster\.name/ },
+  },
+  {
+    name: 'a missing masters list is named',
+    plan: (p) => {
+      delete (p as Rec).masters;
+    },
+    expect: { code: 'field-missing', field: 'masters', file: 'plan' },
+  },
+  {
+    name: 'a port written as words is a type error',
+    plan: (p) => {
+      p.ssh.port = 'twenty-two';
+    },
+    expect: { code: 'field-type', field: 'ssh.port', file: 'plan', message: /whole number.*"twenty-two"/ },
+  },
+  {
+    name: 'a section written as a scalar is a type error',
+    plan: (p) => {
+      p.policy = 'fast';
+    },
+    expect: { code: 'field-type', field: 'policy', file: 'plan', message: /mapping/ },
+  },
+  {
+    name: 'a misspelled variant is refused with a suggestion',
+    plan: (p) => {
+      p.cluster.variant = 'enterprize';
+    },
+    expect: { code: 'field-invalid-value', field: 'cluster.variant', file: 'plan', fix: /did you mean enterprise/ },
+  },
+  {
+    name: 'a duration in words is refused',
+    plan: (p) => {
+      p.policy = { gates: { pollInterval: '5 minutes' } };
+    },
+    expect: {
+      code: 'duration-invalid',
+      field: 'policy.gates.pollInterval',
+      file: 'plan',
+      message: /"5 minutes"/,
+      fix: /30s/,
+    },
+  },
+  {
+    name: 'a quoted number is not a duration',
+    plan: (p) => {
+      p.ssh.connectTimeout = '500';
+    },
+    expect: { code: 'duration-invalid', field: 'ssh.connectTimeout', file: 'plan', message: /no unit/ },
+  },
+  {
+    name: 'a negative duration is refused',
+    plan: (p) => {
+      p.policy = { gates: { scriptTimeout: -5 } };
+    },
+    expect: { code: 'duration-invalid', field: 'policy.gates.scriptTimeout', file: 'plan' },
+  },
+  {
+    name: 'stablePolls 0 would pass a gate on no evidence',
+    plan: (p) => {
+      p.policy = { gates: { stablePolls: 0 } };
+    },
+    expect: { code: 'value-out-of-range', field: 'policy.gates.stablePolls', file: 'plan', message: /at least 1/ },
+  },
+  {
+    name: 'agentConcurrency 0 would patch no agent',
+    plan: (p) => {
+      p.policy = { agentConcurrency: 0 };
+    },
+    expect: { code: 'value-out-of-range', field: 'policy.agentConcurrency', file: 'plan' },
+  },
+  {
+    name: 'a negative failure budget is refused',
+    plan: (p) => {
+      p.policy = { agentFailureBudget: -1 };
+    },
+    expect: { code: 'value-out-of-range', field: 'policy.agentFailureBudget', file: 'plan' },
+  },
+  {
+    name: 'a gate timeout shorter than its polls could never pass',
+    plan: (p) => {
+      p.policy = { gates: { pollInterval: '5s', stablePolls: 3, exhibitorTimeout: '10s' } };
+    },
+    expect: {
+      code: 'gate-timeout-too-short',
+      field: 'policy.gates.exhibitorTimeout',
+      file: 'plan',
+      message: /10s.*3 good polls.*15s/,
+    },
+  },
+  {
+    name: 'an agent window beyond the 5-minute ping timeout is a warning',
+    plan: (p) => {
+      p.policy = { gates: { agentWindow: '10m' } };
+    },
+    expect: {
+      code: 'agent-window-exceeds-ping-timeout',
+      field: 'policy.gates.agentWindow',
+      file: 'plan',
+      severity: 'warning',
+      message: /tasks are lost/,
+    },
+  },
+  {
+    name: 'a per-host port out of range is refused',
+    plan: (p) => {
+      p.masters[1] = { host: '10.0.0.12', ports: { exhibitor: 70000 } };
+    },
+    expect: {
+      code: 'value-out-of-range',
+      field: 'masters[1].ports.exhibitor',
+      file: 'plan',
+      message: /between 1 and 65535/,
+    },
+  },
+  {
+    name: 'an unknown per-host field gets a "did you mean"',
+    plan: (p) => {
+      p.masters[1] = { host: '10.0.0.12', sshport: 2222 };
+    },
+    expect: { code: 'field-unknown', field: 'masters[1].sshport', file: 'plan', message: /did you mean sshPort/ },
+  },
+
+  // --- hosts ------------------------------------------------------------------------------
+  {
+    name: 'two masters is not a DC/OS cluster',
+    plan: (p) => {
+      p.masters = ['10.0.0.11', '10.0.0.12'];
+    },
+    config: (c) => {
+      c.master_list = ['10.0.0.11', '10.0.0.12'];
+    },
+    expect: { code: 'master-count', field: 'masters', file: 'plan', message: /2 masters.*1, 3 or 5/ },
+  },
+  {
+    name: 'a host listed twice in one role is refused',
+    plan: (p) => {
+      p.agents = ['10.0.1.1', '10.0.1.1', '10.0.1.3'];
+    },
+    expect: { code: 'host-duplicate', field: 'agents[1]', file: 'plan', message: /also at agents\[0\]/ },
+  },
+  {
+    name: 'a host in two roles is refused',
+    plan: (p) => {
+      p.publicAgents = ['10.0.1.2'];
+    },
+    expect: { code: 'host-in-two-roles', field: 'publicAgents[0]', file: 'plan', message: /agents\[1\]/ },
+  },
+  {
+    name: 'the bootstrap node may not be a cluster node',
+    plan: (p) => {
+      p.agents = ['10.0.0.5', '10.0.1.2'];
+    },
+    expect: { code: 'host-is-bootstrap', field: 'agents[0]', file: 'plan', message: /bootstrap\.host/ },
+  },
+  {
+    name: 'a host that would need shell quoting is refused, and the allowed characters are named',
+    plan: (p) => {
+      p.agents = ['10.0.1.1; rm -rf /'];
+    },
+    expect: { code: 'host-shell-unsafe', field: 'agents[0]', file: 'plan', fix: /letters, digits/ },
+  },
+  {
+    name: 'user@host is not a host',
+    plan: (p) => {
+      p.bootstrap.host = 'centos@10.0.0.5';
+    },
+    expect: { code: 'host-shell-unsafe', field: 'bootstrap.host', file: 'plan' },
+  },
+  {
+    name: 'a remote path that would need shell quoting is refused',
+    plan: (p) => {
+      p.bootstrap.installerDir = '/home/centos/dcos 2.1.5';
+    },
+    expect: { code: 'path-shell-unsafe', field: 'bootstrap.installerDir', file: 'plan', fix: /letters, digits/ },
+  },
+  {
+    name: 'a relative remote path is refused',
+    plan: (p) => {
+      p.remoteWorkDir = 'dcos-patch';
+    },
+    expect: { code: 'path-not-absolute', field: 'remoteWorkDir', file: 'plan' },
+  },
+  {
+    name: 'an installer name with a directory is refused',
+    plan: (p) => {
+      p.bootstrap.installer = '../dcos_generate_config.sh';
+    },
+    expect: { code: 'path-shell-unsafe', field: 'bootstrap.installer', file: 'plan', message: /plain file name/ },
+  },
+  {
+    name: 'a cluster name with spaces is refused',
+    plan: (p) => {
+      p.cluster.name = 'prod east';
+    },
+    expect: { code: 'cluster-name-invalid', field: 'cluster.name', file: 'plan', fix: /prod-east/ },
+  },
+  {
+    name: 'an SSH user with @host is refused',
+    plan: (p) => {
+      p.ssh.user = 'centos@10.0.0.5';
+    },
+    expect: { code: 'ssh-user-invalid', field: 'ssh.user', file: 'plan' },
+  },
+  {
+    name: 'a preflight override that is not a check name is refused',
+    plan: (p) => {
+      p.preflight = { override: ['Marathon Constraints'] };
+    },
+    expect: { code: 'field-invalid-value', field: 'preflight.override[0]', file: 'plan', message: /kebab-case/ },
+  },
+
+  // --- files ------------------------------------------------------------------------------
+  {
+    name: 'a missing old config.yaml is named with its resolved path',
+    files: (dir) => rmSync(join(dir, 'genconf-2.1.4/config.yaml')),
+    expect: {
+      code: 'file-missing',
+      field: 'config.old',
+      file: 'plan',
+      message: /genconf-2\.1\.4\/config\.yaml.*does not exist/,
+    },
+  },
+  {
+    name: 'a missing SSH private key is refused',
+    files: (dir) => rmSync(join(dir, 'keys/dcos_patch')),
+    expect: { code: 'file-missing', field: 'ssh.privateKey', file: 'plan', fix: /relative paths are resolved against/ },
+  },
+  {
+    name: 'a missing known_hosts is refused (host keys are always verified)',
+    files: (dir) => rmSync(join(dir, 'keys/known_hosts')),
+    expect: { code: 'file-missing', field: 'ssh.knownHosts', file: 'plan' },
+  },
+  {
+    name: 'a directory where a file is expected is refused',
+    plan: (p) => {
+      p.config.ipDetect = 'genconf';
+    },
+    expect: { code: 'file-not-regular', field: 'config.ipDetect', file: 'plan' },
+  },
+  {
+    name: 'a missing token file is refused',
+    variant: 'enterprise',
+    files: (dir) => rmSync(join(dir, 'secrets/dcos-token')),
+    expect: { code: 'file-missing', field: 'http.token', file: 'plan' },
+  },
+  {
+    name: 'exhibitorTls needs all three files',
+    plan: (p) => {
+      p.http = { exhibitorTls: { ca: 'tls/dcos-ca.crt', cert: 'tls/client-cert.pem' } };
+    },
+    expect: { code: 'field-missing', field: 'http.exhibitorTls.key', file: 'plan', alsoErrors: ['file-missing'] },
+  },
+  {
+    name: 'a private key pasted into the plan is refused without echoing it',
+    plan: (p) => {
+      p.ssh.privateKey =
+        '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAA\n-----END OPENSSH PRIVATE KEY-----\n';
+    },
+    expect: {
+      code: 'secret-in-plan',
+      field: 'ssh.privateKey',
+      file: 'plan',
+      message: /Temporal history/,
+      fix: /rotate/,
+    },
+  },
+  {
+    name: 'a token pasted into the plan is refused',
+    plan: (p) => {
+      p.http = { token: 'eyJhbGciOiJSUzI1NiJ9.eyJ1aWQiOiJib290c3RyYXB1c2VyIn0.c2lnbmF0dXJl' };
+    },
+    expect: { code: 'secret-in-plan', field: 'http.token', file: 'plan' },
+  },
+  {
+    name: 'a public key named as the private key is refused',
+    plan: (p) => {
+      p.ssh.privateKey = 'keys/known_hosts.pub';
+    },
+    files: (dir) => writeFileSync(join(dir, 'keys/known_hosts.pub'), 'ssh-ed25519 AAAA\n'),
+    expect: { code: 'ssh-key-is-public', field: 'ssh.privateKey', file: 'plan', fix: /without \.pub/ },
+  },
+  {
+    name: '~user paths are not expanded',
+    plan: (p) => {
+      p.ssh.knownHosts = '~centos/.ssh/known_hosts';
+    },
+    expect: { code: 'path-unsupported', field: 'ssh.knownHosts', file: 'plan', message: /~user/ },
+  },
+  {
+    name: 'malformed config.yaml is reported in that file with its position',
+    newConfigText: 'bootstrap_url: http://10.0.0.5:8080\nmaster_list: [10.0.0.11,\n  bad: : x\n',
+    expect: { code: 'config-yaml-invalid', field: '', file: 'new', message: /line \d+, column \d+/ },
+  },
+  {
+    name: 'a config.yaml that is not a mapping is refused',
+    oldConfigText: '- just\n- a list\n',
+    expect: { code: 'config-not-a-mapping', field: '', file: 'old' },
+  },
+
+  // --- warnings that leave the plan valid ---------------------------------------------------
+  {
+    name: 'a single master is a warning about downtime',
+    plan: (p) => {
+      p.masters = ['10.0.0.11'];
+    },
+    config: (c) => {
+      c.master_list = ['10.0.0.11'];
+    },
+    expect: { code: 'single-master', field: 'masters', file: 'plan', severity: 'warning' },
+  },
+  {
+    name: 'a plan with no agents is valid with a warning',
+    plan: (p) => {
+      p.agents = [];
+      delete (p as Rec).publicAgents;
+    },
+    expect: { code: 'no-agents', field: 'agents', file: 'plan', severity: 'warning' },
+  },
+  {
+    name: 'an ip-detect that is not a script is a warning',
+    files: (dir) => writeFileSync(join(dir, 'genconf/ip-detect'), 'echo 10.0.0.1\n'),
+    expect: { code: 'ip-detect-no-shebang', field: 'config.ipDetect', file: 'plan', severity: 'warning' },
+  },
+  {
+    name: 'backups.iam on open DC/OS is ignored with a warning',
+    plan: (p) => {
+      p.backups = { iam: 'take' };
+    },
+    expect: { code: 'backups-iam-not-applicable', field: 'backups.iam', file: 'plan', severity: 'warning' },
+  },
+  {
+    name: 'a license on open DC/OS is ignored with a warning',
+    plan: (p) => {
+      p.config.license = 'genconf/license.txt';
+    },
+    expect: { code: 'license-not-applicable', field: 'config.license', file: 'plan', severity: 'warning' },
+  },
+];
