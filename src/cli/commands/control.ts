@@ -1,0 +1,171 @@
+/**
+ * Steering a running patch: `pause` / `resume` / `abort` (signals) and `decide` / `set` (updates,
+ * which the workflow validates: a rejection comes back with its reason and exit code 4).
+ */
+import type { WorkflowHandle } from '@temporalio/client';
+import { InvalidArgumentError } from 'commander';
+import type { Decision, PatchStatus } from '../../shared/status';
+import {
+  abortSignal,
+  type DecideInput,
+  decideUpdate,
+  type PolicyChange,
+  pauseSignal,
+  resumeSignal,
+  setPolicyUpdate,
+  statusQuery,
+} from '../../workflows/messages';
+import { type CliContext, firstLine, grpcCode } from '../connection';
+import { CliError, ExitCode } from '../exit-codes';
+import type { Io } from '../runner';
+import { CALL_DEADLINE_MS } from '../snapshot';
+
+export const DECISIONS: Decision[] = ['retry', 'skip', 'abort', 'approve', 'override'];
+/** An update waits for a worker to run it; past this the CLI says so instead of hanging. */
+const UPDATE_DEADLINE_MS = 30_000;
+
+/** The handle of a patch that is still running; a closed one is a rejection (exit 4). */
+async function runningPatch(ctx: CliContext, workflowId: string): Promise<WorkflowHandle> {
+  const client = await ctx.getClient();
+  const handle = client.workflow.getHandle(workflowId);
+  const desc = await handle.describe();
+  if (desc.status.name !== 'RUNNING') {
+    throw new CliError(
+      `patch ${workflowId} is not running (it closed ${desc.status.name}${desc.closeTime ? ` at ${desc.closeTime.toISOString()}` : ''}); nothing sent. Its report: ${ctx.commandPrefix} report ${workflowId}`,
+      ExitCode.Rejected
+    );
+  }
+  return handle;
+}
+
+export async function pauseCommand(ctx: CliContext, io: Io, workflowId: string, opts: { reason?: string }) {
+  const handle = await runningPatch(ctx, workflowId);
+  await handle.signal(pauseSignal, opts.reason ? { reason: opts.reason } : {});
+  io.out(`pause sent to ${workflowId}: nodes in flight finish, no new node starts; it stays paused until resumed.`);
+  io.out(`  resume: ${ctx.commandPrefix} resume ${workflowId}`);
+  return ExitCode.Ok;
+}
+
+export async function resumeCommand(ctx: CliContext, io: Io, workflowId: string) {
+  const handle = await runningPatch(ctx, workflowId);
+  await handle.signal(resumeSignal);
+  io.out(`resume sent to ${workflowId}.`);
+  return ExitCode.Ok;
+}
+
+export async function abortCommand(ctx: CliContext, io: Io, workflowId: string, opts: { reason?: string }) {
+  const handle = await runningPatch(ctx, workflowId);
+  await handle.signal(abortSignal, { reason: opts.reason ?? `dcos-patch abort by ${process.env.USER ?? 'operator'}` });
+  io.out(
+    `abort sent to ${workflowId}: no new node starts; nodes in flight are cancelled and report the state each was left in.`
+  );
+  io.out(`  follow: ${ctx.commandPrefix} watch ${workflowId}    report: ${ctx.commandPrefix} report ${workflowId}`);
+  return ExitCode.Ok;
+}
+
+export interface DecideOptions {
+  checks?: string;
+  reason?: string;
+}
+
+export async function decideCommand(
+  ctx: CliContext,
+  io: Io,
+  workflowId: string,
+  subjectArg: string,
+  decisionArg: string,
+  opts: DecideOptions
+): Promise<number> {
+  const decision = decisionArg.toLowerCase() as Decision;
+  if (!DECISIONS.includes(decision)) {
+    throw new CliError(`decision "${decisionArg}": choose one of ${DECISIONS.join(', ')}`, ExitCode.Usage);
+  }
+  const checks = opts.checks
+    ?.split(',')
+    .map((c) => c.trim())
+    .filter(Boolean);
+  if (checks?.length && decision !== 'override') {
+    throw new CliError('--checks goes with override only', ExitCode.Usage);
+  }
+  const handle = await runningPatch(ctx, workflowId);
+  const subject = await resolveSubject(ctx, handle, subjectArg);
+  const input: DecideInput = { subject, decision, checks, reason: opts.reason };
+  const answer = await update(ctx, workflowId, () => handle.executeUpdate(decideUpdate, { args: [input] }));
+  io.out(`${answer} (${workflowId})`);
+  return ExitCode.Ok;
+}
+
+/** Decisions about a phase rather than a node. */
+const PHASE_SUBJECTS = ['survey', 'preflight', 'backups', 'bootstrap', 'agents'];
+
+/** Accept a node's address (`10.0.0.12`) where its id (`master-10.0.0.12`) is meant. */
+async function resolveSubject(ctx: CliContext, handle: WorkflowHandle, subject: string): Promise<string> {
+  if (PHASE_SUBJECTS.includes(subject)) return subject;
+  let status: PatchStatus;
+  try {
+    status = await ctx.withDeadline(CALL_DEADLINE_MS, () => handle.query(statusQuery));
+  } catch {
+    return subject;
+  }
+  if (status.nodes.some((n) => n.id === subject)) return subject;
+  const matches = status.nodes.filter((n) => n.address === subject);
+  return matches.length === 1 ? matches[0]!.id : subject;
+}
+
+export interface SetOptions {
+  concurrency?: number;
+  failureBudget?: number;
+  approveEachMaster?: boolean;
+  approveBeforeAgents?: boolean;
+}
+
+export async function setCommand(ctx: CliContext, io: Io, workflowId: string, opts: SetOptions): Promise<number> {
+  const change: PolicyChange = {};
+  if (opts.concurrency !== undefined) change.agentConcurrency = opts.concurrency;
+  if (opts.failureBudget !== undefined) change.agentFailureBudget = opts.failureBudget;
+  if (opts.approveEachMaster !== undefined) change.approveEachMaster = opts.approveEachMaster;
+  if (opts.approveBeforeAgents !== undefined) change.approveBeforeAgents = opts.approveBeforeAgents;
+  if (Object.keys(change).length === 0) {
+    throw new CliError(
+      'nothing to set: give --concurrency, --failure-budget, --approve-each-master or --approve-before-agents',
+      ExitCode.Usage
+    );
+  }
+  const handle = await runningPatch(ctx, workflowId);
+  const policy = await update(ctx, workflowId, () => handle.executeUpdate(setPolicyUpdate, { args: [change] }));
+  io.out(
+    `policy of ${workflowId} is now: agent concurrency ${policy.agentConcurrency}, agent failure budget ${policy.agentFailureBudget}, approve each master ${policy.approveEachMaster}, approve before agents ${policy.approveBeforeAgents}`
+  );
+  return ExitCode.Ok;
+}
+
+async function update<T>(ctx: CliContext, workflowId: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await ctx.withDeadline(UPDATE_DEADLINE_MS, fn);
+  } catch (err) {
+    if (grpcCode(err) === 4 /* DEADLINE_EXCEEDED */) {
+      throw new CliError(
+        `no worker took the request for ${workflowId} within ${UPDATE_DEADLINE_MS / 1000}s (${firstLine(err)}): is a worker running? It may still be applied when one starts; check with ${ctx.commandPrefix} status ${workflowId}`,
+        ExitCode.NotFound
+      );
+    }
+    throw err;
+  }
+}
+
+/** Commander parsers for `set` (a bad value is a usage error, exit 2). */
+export function parseWhole(min: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!/^\d+$/.test(value.trim()) || !Number.isInteger(n) || n < min) {
+      throw new InvalidArgumentError(`"${value}" is not a whole number ≥ ${min}`);
+    }
+    return n;
+  };
+}
+
+export function parseBool(value: string): boolean {
+  if (/^(true|yes|on|1)$/i.test(value)) return true;
+  if (/^(false|no|off|0)$/i.test(value)) return false;
+  throw new InvalidArgumentError(`"${value}" is not true or false`);
+}
