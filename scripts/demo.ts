@@ -44,7 +44,9 @@ async function main(): Promise<number> {
   try {
     const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '');
     const workflowId = `patch-demo-2.1.4-to-2.1.5-${stamp}`;
-    console.log('\n== 3. dcos-patch start --watch (plan check, survey, preflight, backups, bootstrap, masters, agents)');
+    console.log(
+      '\n== 3. dcos-patch start --watch (plan check, survey, preflight, backups, bootstrap, masters, agents)'
+    );
     console.log(`steer it from another terminal: npx dcos-patch pause ${workflowId}   (then: resume)\n`);
     const watched = await startCommand(ctx, stdio, cluster.planPath, { id: workflowId, watch: true });
 
