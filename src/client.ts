@@ -183,7 +183,10 @@ ${examples(
     .command('decide')
     .description('Answer a pending decision (watch/status show them with the exact command).')
     .argument('<id>', 'patch workflow id')
-    .argument('<subject>', 'node id (master-10.0.0.12) or its address, or survey / preflight / backups / bootstrap / agents')
+    .argument(
+      '<subject>',
+      'node id (master-10.0.0.12) or its address, or survey / preflight / backups / bootstrap / agents'
+    )
     .argument('<decision>', 'retry | skip | abort | approve | override')
     .option('--checks <a,b>', 'with override: the failing preflight checks to proceed past, each named')
     .option('--reason <text>', 'why (recorded with the decision)')

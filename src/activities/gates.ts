@@ -285,7 +285,8 @@ export function agentTasksProbe(input: GateInput): Probe {
 
 // ---- the activities -----------------------------------------------------------------------------
 
-const DIAG = 'The node is left as it is; its diagnostics are collected. Decide: retry (poll again) or abort (agents: also skip).';
+const DIAG =
+  'The node is left as it is; its diagnostics are collected. Decide: retry (poll again) or abort (agents: also skip).';
 
 /** Masters: Exhibitor on this master lists every master as "serving". */
 export async function gateExhibitorConverged(input: GateInput): Promise<GateResult> {

@@ -11,13 +11,11 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
-import { Worker } from '@temporalio/worker';
-import * as activities from '../../src/activities';
 import { closeAllSsh } from '../../src/activities/ssh';
 import type { PatchStatus } from '../../src/shared/status';
 import type { SimCluster } from '../../src/sim';
-import { type Env, simWithPlan, waitFor } from '../helpers/sim-patch';
-import { startTestEnvironment, uniqueTaskQueue, workflowBundle } from '../helpers/temporal';
+import { type Env, patchWorker, simWithPlan, waitFor } from '../helpers/sim-patch';
+import { startTestEnvironment, uniqueTaskQueue } from '../helpers/temporal';
 import { cli } from './helpers';
 
 const run = promisify(execFile);
@@ -42,12 +40,7 @@ test('a patch started, paused, resumed, queried and re-tuned with the temporal C
   const tctl = async (...args: string[]) => (await run(temporal, [...args, '--address', address])).stdout;
   const id = `patch-tcli-${taskQueue}`;
 
-  const worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowBundle: await workflowBundle(require.resolve('../../src/workflows')),
-    activities,
-  });
+  const worker = await patchWorker(env.nativeConnection, taskQueue);
   await worker.runUntil(async () => {
     const checked = await cli(['check', cluster.planPath, '--json'], e);
     assert.equal(checked.code, 0, checked.stderr);

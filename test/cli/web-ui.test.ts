@@ -11,12 +11,10 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
-import * as activities from '../../src/activities';
 import { closeAllSsh } from '../../src/activities/ssh';
 import { ALL_SEARCH_ATTRIBUTES } from '../../src/shared/search-attributes';
-import { simWithPlan } from '../helpers/sim-patch';
-import { installTestRuntime, uniqueTaskQueue, workflowBundle } from '../helpers/temporal';
+import { patchWorker, simWithPlan } from '../helpers/sim-patch';
+import { installTestRuntime, uniqueTaskQueue } from '../helpers/temporal';
 import { cli, ROOT } from './helpers';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -61,12 +59,7 @@ test('the Web UI link shows the patch, its node workflows named by host and each
   // The demo's patch, smaller: a simulated cluster patched by the real workflows and activities.
   const { cluster } = await simWithPlan({ masters: 3, agents: 1 });
   stops.push(() => cluster.stop());
-  const worker = await Worker.create({
-    connection: e.nativeConnection,
-    taskQueue,
-    workflowBundle: await workflowBundle(require.resolve('../../src/workflows')),
-    activities,
-  });
+  const worker = await patchWorker(e.nativeConnection, taskQueue);
   const running = worker.run();
   stops.push(async () => {
     worker.shutdown();

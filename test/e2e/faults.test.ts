@@ -9,16 +9,14 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { WorkflowFailedError, type WorkflowHandle, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { Worker } from '@temporalio/worker';
-import * as activities from '../../src/activities';
 import { closeAllSsh } from '../../src/activities/ssh';
 import type { Plan } from '../../src/shared/plan';
 import type { NodeResult, PatchReport, PendingDecision } from '../../src/shared/status';
 import type { SimCluster, SimOptions } from '../../src/sim';
 import { decideUpdate, statusQuery } from '../../src/workflows/messages';
 import type { patchCluster } from '../../src/workflows/patch-cluster';
-import { type Env, simWithPlan, waitFor } from '../helpers/sim-patch';
-import { startTestEnvironment, uniqueTaskQueue, workflowBundle } from '../helpers/temporal';
+import { type Env, patchWorker, simWithPlan, waitFor } from '../helpers/sim-patch';
+import { startTestEnvironment, uniqueTaskQueue } from '../helpers/temporal';
 
 let env: Env;
 before(async () => {
@@ -57,12 +55,7 @@ async function withPatch(
   );
   try {
     const taskQueue = uniqueTaskQueue('faults');
-    const worker = await Worker.create({
-      connection: env.nativeConnection,
-      taskQueue,
-      workflowBundle: await workflowBundle(require.resolve('../../src/workflows')),
-      activities,
-    });
+    const worker = await patchWorker(env.nativeConnection, taskQueue);
     await worker.runUntil(async () => {
       const workflowId = `e2e-fault-${taskQueue}`;
       const h = await env.client.workflow.start<typeof patchCluster>('patchCluster', {

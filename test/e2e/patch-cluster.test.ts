@@ -2,13 +2,11 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { Worker } from '@temporalio/worker';
-import * as activities from '../../src/activities';
 import { closeAllSsh } from '../../src/activities/ssh';
 import type { NodeResult, PatchReport, PatchStatus } from '../../src/shared/status';
 import { abortSignal, decideUpdate, pauseSignal, resumeSignal, statusQuery } from '../../src/workflows/messages';
-import { type Env, simWithPlan, waitFor } from '../helpers/sim-patch';
-import { startTestEnvironment, uniqueTaskQueue, workflowBundle } from '../helpers/temporal';
+import { type Env, patchWorker, simWithPlan, waitFor } from '../helpers/sim-patch';
+import { startTestEnvironment, uniqueTaskQueue } from '../helpers/temporal';
 
 let env: Env;
 before(async () => {
@@ -20,12 +18,7 @@ after(async () => {
 });
 
 async function runWorker<T>(taskQueue: string, fn: () => Promise<T>): Promise<T> {
-  const worker = await Worker.create({
-    connection: env.nativeConnection,
-    taskQueue,
-    workflowBundle: await workflowBundle(require.resolve('../../src/workflows')),
-    activities,
-  });
+  const worker = await patchWorker(env.nativeConnection, taskQueue);
   return worker.runUntil(fn());
 }
 

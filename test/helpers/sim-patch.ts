@@ -3,9 +3,12 @@
  * plan check, and the real workflows + activities on a worker against the real dev server.
  */
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { type NativeConnection, Worker } from '@temporalio/worker';
+import * as activities from '../../src/activities';
 import { checkPlanFile } from '../../src/plan/check';
 import type { Plan } from '../../src/shared/plan';
 import { type SimCluster, type SimOptions, startCluster } from '../../src/sim';
+import { workflowBundle } from './temporal';
 
 /** Gate timings small enough for tests, long enough for the simulator's dynamics. */
 export const FAST_GATES = {
@@ -59,6 +62,16 @@ export async function waitFor(fn: () => Promise<boolean> | boolean, what: string
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+}
+
+/** A worker with the real workflows and activities on `taskQueue` (run it with runUntil). */
+export async function patchWorker(connection: NativeConnection, taskQueue: string): Promise<Worker> {
+  return Worker.create({
+    connection,
+    taskQueue,
+    workflowBundle: await workflowBundle(require.resolve('../../src/workflows')),
+    activities,
+  });
 }
 
 export type Env = TestWorkflowEnvironment;

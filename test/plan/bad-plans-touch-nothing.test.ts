@@ -9,13 +9,11 @@ import assert from 'node:assert/strict';
 import { copyFileSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { Worker } from '@temporalio/worker';
-import * as activities from '../../src/activities';
 import { closeAllSsh } from '../../src/activities/ssh';
 import { type SimCluster, startCluster } from '../../src/sim';
 import { cli } from '../cli/helpers';
-import { type Env, waitFor } from '../helpers/sim-patch';
-import { startTestEnvironment, uniqueTaskQueue, workflowBundle } from '../helpers/temporal';
+import { type Env, patchWorker, waitFor } from '../helpers/sim-patch';
+import { startTestEnvironment, uniqueTaskQueue } from '../helpers/temporal';
 import { cases } from './bad-cases';
 import { cleanFixtures, type Fixture, makeFixture } from './fixture';
 
@@ -112,12 +110,7 @@ describe('a bad plan is refused before any host is touched', () => {
     const fixture = makeFixture();
     pointAtSim(fixture);
     sim.resetTruth();
-    const worker = await Worker.create({
-      connection: env.nativeConnection,
-      taskQueue,
-      workflowBundle: await workflowBundle(require.resolve('../../src/workflows')),
-      activities,
-    });
+    const worker = await patchWorker(env.nativeConnection, taskQueue);
     const id = `bad-plans-control-${taskQueue}`;
     await worker.runUntil(async () => {
       const r = await cli(['start', fixture.planPath, '--id', id], { address, taskQueue });
