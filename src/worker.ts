@@ -9,6 +9,16 @@ import * as activities from './activities';
 import { closeAllSsh } from './activities/ssh';
 import { type ConnectionFlags, connectionSettings, TASK_QUEUE } from './temporal/connection';
 
+/** Worker options that are part of the product's behaviour (tests and benchmarks use them too). */
+export const WORKER_TUNING = {
+  // Let running activities notice the shutdown (they heartbeat) instead of being cut at once.
+  shutdownGraceTime: '10s',
+  // Heartbeats reach the server (and an abort reaches the activity) within 5 s, not 80% of
+  // the heartbeat timeout.
+  maxHeartbeatThrottleInterval: '5s',
+  defaultHeartbeatThrottleInterval: '5s',
+} satisfies Partial<WorkerOptions>;
+
 export interface WorkerSetup extends ConnectionFlags {
   taskQueue?: string;
   /** Prebuilt bundle (tests, benchmarks) instead of bundling src/workflows at start. */
@@ -31,12 +41,7 @@ export async function createWorker(setup: WorkerSetup = {}): Promise<{ worker: W
       ? { workflowBundle: setup.workflowBundle }
       : { workflowsPath: require.resolve('./workflows') }),
     activities,
-    // Let running activities notice the shutdown (they heartbeat) instead of being cut at once.
-    shutdownGraceTime: '10s',
-    // Heartbeats reach the server (and an abort reaches the activity) within 5 s, not 80% of
-    // the heartbeat timeout.
-    maxHeartbeatThrottleInterval: '5s',
-    defaultHeartbeatThrottleInterval: '5s',
+    ...WORKER_TUNING,
     maxConcurrentActivityTaskExecutions: setup.maxConcurrentActivityTaskExecutions ?? 200,
   });
   return {

@@ -45,7 +45,8 @@ test('a patch started, paused, resumed, queried and re-tuned with the temporal C
     const checked = await cli(['check', cluster.planPath, '--json'], e);
     assert.equal(checked.code, 0, checked.stderr);
     const input = join(cluster.dir, 'input.json');
-    writeFileSync(input, JSON.stringify({ plan: JSON.parse(checked.stdout).plan }));
+    const plan = JSON.parse(checked.stdout).plan;
+    writeFileSync(input, JSON.stringify({ plan }));
     await tctl(
       'workflow',
       'start',
@@ -58,7 +59,7 @@ test('a patch started, paused, resumed, queried and re-tuned with the temporal C
       '--input-file',
       input,
       '--search-attribute',
-      'DcosCluster="sim"',
+      `DcosCluster="${plan.cluster}"`,
       '--search-attribute',
       'DcosFromVersion="2.1.4"',
       '--search-attribute',
@@ -110,8 +111,14 @@ test('a patch started, paused, resumed, queried and re-tuned with the temporal C
     await tctl('workflow', 'signal', '--workflow-id', id, '--name', 'resume');
     const watched = await cli(['watch', id, '--plain'], e, 180_000);
     assert.equal(watched.code, 0, `${watched.stdout}\n${watched.stderr}`);
-    const listed = await tctl('workflow', 'list', '--query', `DcosCluster='sim' AND WorkflowId='${id}'`);
-    assert.match(listed, new RegExp(id));
+    // Visibility (what list reads) follows the history by a moment.
+    await waitFor(
+      async () =>
+        (await tctl('workflow', 'list', '--query', `DcosCluster='${plan.cluster}' AND WorkflowId='${id}'`)).includes(
+          id
+        ),
+      'temporal workflow list to find the patch by its search attribute'
+    );
     const report = await cli(['report', id], e);
     assert.equal(report.code, 0, report.stderr);
     for (const h of [...cluster.masters, ...cluster.agents]) assert.match(report.stdout, new RegExp(h.id));

@@ -101,7 +101,8 @@ describe('patching a simulated DC/OS cluster end to end', () => {
   });
 
   test('abort while a master runs its script stops cleanly and says the script was left running', async () => {
-    const { cluster, plan } = await simWithPlan({ masters: 3, agents: 1, timings: { scriptMs: 6_000 } });
+    // A script long enough that the abort (seen by the activity within the 5 s heartbeat) lands mid-run.
+    const { cluster, plan } = await simWithPlan({ masters: 3, agents: 1, timings: { scriptMs: 15_000 } });
     try {
       const taskQueue = uniqueTaskQueue('e2e');
       await runWorker(taskQueue, async () => {

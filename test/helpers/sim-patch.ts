@@ -8,6 +8,7 @@ import * as activities from '../../src/activities';
 import { checkPlanFile } from '../../src/plan/check';
 import type { Plan } from '../../src/shared/plan';
 import { type SimCluster, type SimOptions, startCluster } from '../../src/sim';
+import { WORKER_TUNING } from '../../src/worker';
 import { workflowBundle } from './temporal';
 
 /** Gate timings small enough for tests, long enough for the simulator's dynamics. */
@@ -71,6 +72,7 @@ export async function patchWorker(connection: NativeConnection, taskQueue: strin
     taskQueue,
     workflowBundle: await workflowBundle(require.resolve('../../src/workflows')),
     activities,
+    ...WORKER_TUNING,
   });
 }
 
