@@ -57,9 +57,34 @@ export interface PatchClusterInput {
 }
 
 interface CarriedState {
-  status: PatchStatus;
+  /** The status, its nodes packed (see packNodes): the history keeps payloads under 512 KiB. */
+  status: Omit<PatchStatus, 'nodes'> & { nodes: PackedNode[] };
   decisions: PatchReport['decisions'];
   newConfigPathChecked?: boolean;
+}
+
+/** A node's status without what the plan already says (id, role, address, child workflow id). */
+type PackedNode = Omit<NodeStatus, 'id' | 'role' | 'address' | 'workflowId'>;
+
+function packNodes(nodes: NodeStatus[]): PackedNode[] {
+  return nodes.map(({ id: _id, role: _role, address: _address, workflowId: _wf, ...rest }) => rest);
+}
+
+function unpackNodes(plan: Plan, packed: PackedNode[], workflowId: string): NodeStatus[] {
+  return allNodesOf(plan).map((n, i) => {
+    const p = packed[i]!;
+    return {
+      id: n.id,
+      role: n.role,
+      address: n.address,
+      ...p,
+      ...(p.attempts > 0 ? { workflowId: `${workflowId}/${n.id}/attempt-${p.attempts}` } : {}),
+    };
+  });
+}
+
+function allNodesOf(plan: Plan): NodeSpec[] {
+  return [...plan.masters, ...plan.agents, ...plan.publicAgents];
 }
 
 const LOG_LINES = 60;
@@ -70,7 +95,9 @@ const HISTORY_ROLLOVER_EVENTS = 8_000;
 export async function patchCluster(input: PatchClusterInput): Promise<PatchReport> {
   const { plan } = input;
   const info = workflowInfo();
-  const st: PatchStatus = input.carried?.status ?? initialStatus(plan, info.workflowId);
+  const st: PatchStatus = input.carried
+    ? { ...input.carried.status, nodes: unpackNodes(plan, input.carried.status.nodes, info.workflowId) }
+    : initialStatus(plan, info.workflowId);
   const decisions: PatchReport['decisions'] = input.carried?.decisions ?? [];
   const rollover = input.rolloverAfterNodes ?? Number.POSITIVE_INFINITY;
   let childrenThisRun = 0;
@@ -270,7 +297,12 @@ export async function patchCluster(input: PatchClusterInput): Promise<PatchRepor
       });
       n.finishedAtMs = Date.now();
       n.state = result.outcome === 'patched' ? 'patched' : result.outcome;
-      n.note = result.summary;
+      // A patched node's gate observations stay in its own workflow's result; the parent keeps one
+      // short line per node so its status, carried state and report stay small at 2,000 agents.
+      n.note =
+        result.outcome === 'patched'
+          ? `patched ${result.versionBefore ?? plan.fromVersion} → ${plan.toVersion}`
+          : result.summary;
       note(`${nodeLabel(node)}: ${result.outcome} — ${result.summary}`);
       return result;
     } catch (err) {
@@ -557,7 +589,7 @@ export async function patchCluster(input: PatchClusterInput): Promise<PatchRepor
           await condition(allHandlersFinished);
           return await continueAsNew<typeof patchCluster>({
             plan,
-            carried: { status: st, decisions },
+            carried: { status: { ...st, nodes: packNodes(st.nodes) }, decisions },
             rolloverAfterNodes: input.rolloverAfterNodes,
           });
         }
@@ -601,7 +633,7 @@ function initialStatus(plan: Plan, workflowId: string): PatchStatus {
       approveEachMaster: plan.policy.approveEachMaster,
       approveBeforeAgents: plan.policy.approveBeforeAgents,
     },
-    nodes: [...plan.masters, ...plan.agents, ...plan.publicAgents].map(node),
+    nodes: allNodesOf(plan).map(node),
     pending: [],
     activity: 'starting',
     preflight: [],
