@@ -43,6 +43,12 @@ export interface RunPaths {
   /** Leaf names, relative to `parent`. */
   leaf: string;
   stagedLeaf: string;
+  /** `<remoteWorkDir>/lease/host.lock`: held (flock) by the one live runner on this host, whatever its attempt or patch. */
+  lockFile: string;
+  /** `<remoteWorkDir>/lease/current`: the run name of the runner that took the lease last. */
+  currentFile: string;
+  /** `<sanitized workflow>/attempt-<n>`: the run's name under `<remoteWorkDir>/runs/`. */
+  runName: string;
 }
 
 /** A workflow id as a directory name: safe characters only, plus a short hash when anything changed. */
@@ -64,17 +70,49 @@ export function runPaths(remoteWorkDir: string, runKey: RunKey): RunPaths {
   const parent = `${base}/runs/${sanitizeWorkflowId(runKey.workflowId)}`;
   const leaf = `attempt-${runKey.attempt}`;
   const stagedLeaf = `${leaf}.staged`;
-  return { parent, dir: `${parent}/${leaf}`, staged: `${parent}/${stagedLeaf}`, leaf, stagedLeaf };
+  return {
+    runName: `${sanitizeWorkflowId(runKey.workflowId)}/${leaf}`,
+    parent,
+    dir: `${parent}/${leaf}`,
+    staged: `${parent}/${stagedLeaf}`,
+    leaf,
+    stagedLeaf,
+    lockFile: `${base}/lease/host.lock`,
+    currentFile: `${base}/lease/current`,
+  };
 }
 
-/** Shell lines that make `$parent` exist and be writable by the SSH user (sudo for the part under /var/lib). */
-function ensureParent(paths: RunPaths): string {
+/** The paths of another run on this host, from the run name `lease/current` holds. */
+export function pathsOfRunName(remoteWorkDir: string, runName: string): RunPaths | undefined {
+  const m = /^([A-Za-z0-9._-]+)\/(attempt-[1-9]\d*)$/.exec(runName.trim());
+  if (!m || m[1]!.startsWith('.')) return undefined;
+  const base = remoteWorkDir.replace(/\/+$/, '');
+  const parent = `${base}/runs/${m[1]}`;
+  const leaf = m[2]!;
+  return {
+    runName: `${m[1]}/${leaf}`,
+    parent,
+    dir: `${parent}/${leaf}`,
+    staged: `${parent}/${leaf}.staged`,
+    leaf,
+    stagedLeaf: `${leaf}.staged`,
+    lockFile: `${base}/lease/host.lock`,
+    currentFile: `${base}/lease/current`,
+  };
+}
+
+/** Shell lines that make `dir` exist and be writable by the SSH user (sudo for the part under /var/lib). */
+export function ensureWritableDir(dir: string): string {
   return [
-    `parent=${shq(paths.parent)}`,
-    `if [ ! -d "$parent" ] || [ ! -w "$parent" ]; then`,
-    `  { sudo -n mkdir -p "$parent" && sudo -n chown "$(id -u)" "$parent"; } || { echo "dcos-patch: cannot create $parent (needs passwordless sudo)" >&2; exit 70; }`,
+    `d=${shq(dir)}`,
+    `if [ ! -d "$d" ] || [ ! -w "$d" ]; then`,
+    `  { sudo -n mkdir -p "$d" && sudo -n chown "$(id -u)" "$d"; } || { echo "dcos-patch: cannot create $d (needs passwordless sudo)" >&2; exit 70; }`,
     'fi',
   ].join('\n');
+}
+
+function dirOf(file: string): string {
+  return file.slice(0, file.lastIndexOf('/'));
 }
 
 /** What the detached runner does, in the run directory, as the SSH user (only the script runs under sudo). */
@@ -82,6 +120,10 @@ export function runnerScript(paths: RunPaths): string {
   const staged = `../${paths.stagedLeaf}`;
   return [
     'echo $$ > pid',
+    // Liveness survives pid reuse and reboots: the lease (flock, inherited as fd 9) dies with
+    // the runner, and the boot id and start time name this very process.
+    'cat /proc/sys/kernel/random/boot_id > boot 2>/dev/null',
+    "cut -d' ' -f22 /proc/$$/stat > pid-start 2>/dev/null",
     'url=$(cat url)',
     `if [ -s ${staged}/${SCRIPT_NAME} ] && [ "$(cat ${staged}/url 2>/dev/null)" = "$url" ]; then`,
     `  cp ${staged}/${SCRIPT_NAME} ${SCRIPT_NAME} && echo "dcos-patch: using the script staged from $url" > output.log`,
@@ -105,18 +147,40 @@ export function runnerScript(paths: RunPaths): string {
 }
 
 /**
- * One SSH exec: claim the run directory (mkdir = lock) and, only if we got it, launch the runner
- * detached. Prints `claimed pid=<pid>` or `exists claim=<nonce of whoever claimed it>`.
+ * One SSH exec: take the host lease, claim the run directory and launch the runner detached.
+ * - `exists claim=<nonce>`: this run key was claimed before (attach to it);
+ * - `busy run=<dir>`: another run — an earlier attempt, another patch — holds the host lease:
+ *   nothing is started (wait for that run instead);
+ * - `claimed pid=<pid>`: we launched it. The runner inherits the lease (fd 9) and holds it until
+ *   it exits, so no second node script can start on this host while one lives.
  */
-export function startCommand(paths: RunPaths, url: string, nonce: string): string {
+export function startCommand(paths: RunPaths, url: string, nonce: string, earlierRuns: string[] = []): string {
+  const runsDir = paths.parent.slice(0, paths.parent.lastIndexOf('/'));
   return [
-    ensureParent(paths),
+    'command -v flock >/dev/null || { echo "dcos-patch: flock (util-linux) is needed on the host" >&2; exit 74; }',
+    ensureWritableDir(paths.parent),
+    ensureWritableDir(dirOf(paths.lockFile)),
     `dir=${shq(paths.dir)}`,
+    'if [ -d "$dir" ]; then echo "exists claim=$(cat "$dir/claim" 2>/dev/null)"; exit 0; fi',
+    `exec 9>>${shq(paths.lockFile)} || exit 73`,
+    // A probe (pollCommand, leaseCommand) holds the lock for an instant; a runner for its whole life.
+    'got=0; for i in 1 2 3 4 5 6 7 8 9 10; do if flock -n 9; then got=1; break; fi; sleep 0.1; done',
+    `if [ $got = 0 ]; then echo "busy run=$(cat ${shq(paths.currentFile)} 2>/dev/null)"; exit 0; fi`,
+    ...(earlierRuns.length
+      ? [
+          `c=$(cat ${shq(paths.currentFile)} 2>/dev/null)`,
+          `case ${shq(` ${earlierRuns.join(' ')} `)} in *" $c "*)`,
+          `  if [ -n "$c" ] && [ "$(cat ${shq(runsDir)}/"$c"/exit-code 2>/dev/null)" = 0 ]; then echo "done run=$c"; exit 0; fi ;;`,
+          'esac',
+        ]
+      : []),
     'if mkdir "$dir" 2>/dev/null; then',
     '  cd "$dir" || exit 71',
     `  printf '%s\\n' ${shq(nonce)} > claim`,
     `  printf '%s\\n' ${shq(url)} > url`,
+    `  printf '%s\\n' ${shq(paths.runName)} > ${shq(paths.currentFile)}`,
     `  { setsid nohup bash -c ${shq(runnerScript(paths))} < /dev/null > /dev/null 2>&1 & }`,
+    '  exec 9>&-',
     '  i=0; while [ ! -s pid ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done',
     '  echo "claimed pid=$(cat pid 2>/dev/null)"',
     'elif [ -d "$dir" ]; then',
@@ -134,16 +198,19 @@ export function pollCommand(paths: RunPaths, tailBytes = 4096): string {
   return [
     `cd ${shq(paths.dir)} 2>/dev/null || { echo state=absent; exit 0; }`,
     'echo state=present',
+    `echo ${shq(`dir=${paths.runName}`)}`,
+    // The runner is alive while the host lease is held and names this run (a shared-lock probe
+    // never blocks a runner), on the boot it started in, as the process that started it.
+    `l=${shq(paths.lockFile)}; h=0`,
+    'if [ -e "$l" ] && exec 8<"$l"; then if flock -n -s 8; then h=0; else h=1; fi; exec 8<&-; fi',
+    `echo "leaseHeld=$h"`,
+    `echo "leaseRun=$(cat ${shq(paths.currentFile)} 2>/dev/null)"`,
+    'echo "bootNow=$(cat /proc/sys/kernel/random/boot_id 2>/dev/null)"',
     'p=$(cat pid 2>/dev/null)',
-    'if [ -n "$p" ]; then',
-    '  if kill -0 "$p" 2>/dev/null; then a=1; else case "$(kill -0 "$p" 2>&1)" in *ermitted*) a=1 ;; *) a=0 ;; esac; fi',
-    // A recycled pid (after a reboot) is not our runner: its working directory is elsewhere.
-    '  c=$(readlink "/proc/$p/cwd" 2>/dev/null); if [ "$a" = 1 ] && [ -n "$c" ] && [ "$c" != "$(pwd -P)" ]; then a=0; fi',
-    '  echo "alive=$a"',
-    'fi',
+    '[ -n "$p" ] && echo "pidStartNow=$(cut -d\' \' -f22 /proc/$p/stat 2>/dev/null)"',
     'echo "now=$(date +%s%3N)"',
     'echo "claimedAt=$(stat -c %Y claim 2>/dev/null || stat -c %Y .)"',
-    'for f in pid claim started finished exit-code fetch-failed; do [ -f "$f" ] && echo "$f=$(head -c 100 "$f" | tr -d \'\\n\')"; done',
+    'for f in pid claim started finished exit-code fetch-failed boot pid-start; do [ -f "$f" ] && echo "$f=$(head -c 100 "$f" | tr -d \'\\n\')"; done',
     'echo "bytes=$(wc -c < output.log 2>/dev/null || echo 0)"',
     `echo ${shq(TAIL_MARK)}`,
     `tail -c ${tailBytes} output.log 2>/dev/null`,
@@ -153,7 +220,10 @@ export function pollCommand(paths: RunPaths, tailBytes = 4096): string {
 export interface RunSnapshot {
   exists: boolean;
   pid?: number;
+  /** The runner still lives: it holds the host lease for this run, on the same boot, as the same process. */
   alive?: boolean;
+  /** The run directory `lease/current` names (the run that took the host lease last). */
+  leaseRun?: string;
   claim?: string;
   /** Host clock, epoch ms. */
   hostNowMs?: number;
@@ -172,6 +242,18 @@ function num(v: string | undefined): number | undefined {
   return Number.isFinite(n) ? n : undefined;
 }
 
+/**
+ * Alive means: the host lease is held and names this run directory, the host has not rebooted
+ * since the runner wrote its boot id, and the pid still belongs to the process that started then.
+ */
+function runnerAlive(kv: Map<string, string>): boolean {
+  if (kv.get('leaseHeld') !== '1' || kv.get('leaseRun') !== kv.get('dir')) return false;
+  const boot = kv.get('boot');
+  if (boot && kv.get('bootNow') && boot !== kv.get('bootNow')) return false;
+  const start = kv.get('pid-start');
+  return !(start && kv.has('pidStartNow') && start !== kv.get('pidStartNow'));
+}
+
 export function parseSnapshot(stdout: string): RunSnapshot {
   const at = stdout.indexOf(TAIL_MARK);
   const head = at >= 0 ? stdout.slice(0, at) : stdout;
@@ -183,11 +265,11 @@ export function parseSnapshot(stdout: string): RunSnapshot {
   }
   if (kv.get('state') !== 'present') return { exists: false, outputBytes: 0, outputTail: '' };
   const claimedS = num(kv.get('claimedAt'));
-  const alive = kv.get('alive');
   return {
     exists: true,
     ...(num(kv.get('pid')) !== undefined ? { pid: num(kv.get('pid')) } : {}),
-    ...(alive !== undefined ? { alive: alive === '1' } : {}),
+    alive: runnerAlive(kv),
+    ...(kv.get('leaseRun') ? { leaseRun: kv.get('leaseRun') } : {}),
     ...(kv.has('claim') ? { claim: kv.get('claim') } : {}),
     ...(num(kv.get('now')) !== undefined ? { hostNowMs: num(kv.get('now')) } : {}),
     ...(claimedS !== undefined ? { claimedAtMs: claimedS * 1000 } : {}),
@@ -208,12 +290,14 @@ export function parseSnapshot(stdout: string): RunSnapshot {
  */
 export type RunPhase = 'not-started' | 'claimed' | 'never-launched' | 'fetching' | 'running' | 'finished' | 'killed';
 
-export const NEVER_LAUNCHED_AFTER_MS = 60_000;
+/** A claim whose launching shell let go of the lease this long ago without a runner pid was never launched. */
+export const NEVER_LAUNCHED_AFTER_MS = 15_000;
 
 export function phaseOf(s: RunSnapshot): RunPhase {
   if (!s.exists) return 'not-started';
   if (s.exitCode !== undefined) return 'finished';
   if (s.pid === undefined) {
+    if (s.alive) return 'claimed';
     const age = s.hostNowMs !== undefined && s.claimedAtMs !== undefined ? s.hostNowMs - s.claimedAtMs : 0;
     return age > NEVER_LAUNCHED_AFTER_MS ? 'never-launched' : 'claimed';
   }
@@ -258,6 +342,8 @@ export interface RunProgress {
   phase: RunPhase | 'starting' | 'unreachable';
   startedAtMs?: number;
   outputBytes: number;
+  /** Another run holds the host lease: this attempt waits for it (its run name). */
+  waitingFor?: string;
 }
 
 export interface StartOrAttachOptions {
@@ -276,6 +362,23 @@ export interface RunOutcome {
   startedAtMs: number;
   finishedAtMs: number;
   attached: boolean;
+  waitedFor?: string;
+}
+
+export type StartAnswer =
+  | { kind: 'claimed' }
+  | { kind: 'exists'; claim: string }
+  | { kind: 'busy'; runName: string }
+  | { kind: 'done'; runName: string };
+
+/** Pure: what the start command said. */
+export function parseStartAnswer(stdout: string): StartAnswer | undefined {
+  const line = stdout.split('\n').find((l) => /^(claimed|exists|busy|done)\b/.test(l));
+  if (!line) return undefined;
+  if (line.startsWith('claimed')) return { kind: 'claimed' };
+  if (line.startsWith('exists')) return { kind: 'exists', claim: line.replace(/^exists claim=/, '').trim() };
+  const runName = line.replace(/^(busy|done) run=/, '').trim();
+  return line.startsWith('busy') ? { kind: 'busy', runName } : { kind: 'done', runName };
 }
 
 const EXEC_TIMEOUT_MS = 30_000;
@@ -294,32 +397,51 @@ export async function startOrAttach(
   const host = target.node.id;
   const urlProblem = nodeScriptUrlProblem(scriptUrl);
   if (urlProblem) throw nonRetryable(`node script URL for ${host}: ${urlProblem}`, FailureTypes.InvalidPlan);
-  const paths = runPaths(target.remoteWorkDir, runKey);
+  const ownPaths = runPaths(target.remoteWorkDir, runKey);
+  const earlierRuns = (runKey.earlierAttempts ?? []).map(
+    (workflowId, i) => runPaths(target.remoteWorkDir, { workflowId, attempt: i + 1 }).runName
+  );
   const nonce = randomUUID();
   let pollMs = o.pollMs ?? 500;
   const maxPollMs = o.maxPollMs ?? 5_000;
   const workerDeadline = Date.now() + o.timeoutMs + 5 * 60_000;
   const beat = (p: RunProgress) => o.heartbeat?.(p);
 
-  // 1. claim and launch, or find the run already claimed (retrying through SSH trouble).
+  // 1. claim and launch, or find the run already claimed (retrying through SSH trouble), or find
+  // the host lease held by another run: then wait for that one and take its exit code.
   let claimedByUs = false;
+  let paths = ownPaths;
+  let waitedFor: string | undefined;
   for (;;) {
     try {
-      const r = await runCommand(target, startCommand(paths, scriptUrl, nonce), {
+      const r = await runCommand(target, startCommand(ownPaths, scriptUrl, nonce, earlierRuns), {
         timeoutMs: EXEC_TIMEOUT_MS,
         signal: o.signal,
         label: 'claim and launch dcos_node_upgrade.sh',
       });
       if (r.exitCode !== 0) {
         throw nonRetryable(
-          `${host}: could not claim the run directory ${paths.dir} (exit ${r.exitCode}): ${tail(r.stderr || r.stdout, 5, 500)}. ` +
-            `The SSH user needs passwordless sudo to create ${target.remoteWorkDir}; fix it and retry the node.`,
+          `${host}: could not claim the run directory ${ownPaths.dir} (exit ${r.exitCode}): ${tail(r.stderr || r.stdout, 5, 500)}. ` +
+            `The SSH user needs passwordless sudo to create ${target.remoteWorkDir}, and flock (util-linux) on the host; fix it and retry the node.`,
           ActivityErrorTypes.RemoteCommandFailed,
           { host, step: 'claim run directory', expected: 'exit 0', seen: `exit ${r.exitCode}` }
         );
       }
-      const line = r.stdout.split('\n').find((l) => l.startsWith('claimed') || l.startsWith('exists')) ?? '';
-      claimedByUs = line.startsWith('claimed') || line === `exists claim=${nonce}`;
+      const answer = parseStartAnswer(r.stdout);
+      if (answer?.kind === 'busy' || answer?.kind === 'done') {
+        const other = pathsOfRunName(target.remoteWorkDir, answer.runName);
+        if (!other) {
+          throw retryable(
+            `${host}: the host lease ${ownPaths.lockFile} is held, but ${ownPaths.currentFile} names no run ("${answer.runName}")`,
+            ActivityErrorTypes.RemoteCommandFailed,
+            { host, step: 'claim run directory' }
+          );
+        }
+        paths = other;
+        waitedFor = other.runName;
+      } else {
+        claimedByUs = answer?.kind === 'claimed' || (answer?.kind === 'exists' && answer.claim === nonce);
+      }
       break;
     } catch (err) {
       if (o.signal?.aborted) throw abortReason(o.signal);
@@ -330,7 +452,9 @@ export async function startOrAttach(
       pollMs = Math.min(maxPollMs, pollMs * 1.5);
     }
   }
-  beat({ phase: 'starting', outputBytes: 0 });
+  beat({ phase: 'starting', outputBytes: 0, ...(waitedFor ? { waitingFor: waitedFor } : {}) });
+  /** Host clock when we began waiting for another run: its time limit counts from here. */
+  let waitingSinceMs: number | undefined;
 
   // 2. poll until it ends.
   for (;;) {
@@ -358,7 +482,13 @@ export async function startOrAttach(
       continue;
     }
     const phase = phaseOf(s);
-    beat({ phase, ...(s.startedAtMs !== undefined ? { startedAtMs: s.startedAtMs } : {}), outputBytes: s.outputBytes });
+    if (waitedFor && waitingSinceMs === undefined) waitingSinceMs = s.hostNowMs;
+    beat({
+      phase,
+      ...(s.startedAtMs !== undefined ? { startedAtMs: s.startedAtMs } : {}),
+      outputBytes: s.outputBytes,
+      ...(waitedFor ? { waitingFor: waitedFor } : {}),
+    });
     const details = (extra: Record<string, unknown>) => ({
       host,
       step: 'dcos_node_upgrade.sh',
@@ -376,6 +506,7 @@ export async function startOrAttach(
             startedAtMs: s.startedAtMs ?? s.claimedAtMs ?? 0,
             finishedAtMs: s.finishedAtMs ?? s.hostNowMs ?? Date.now(),
             attached: !claimedByUs,
+            ...(waitedFor ? { waitedFor } : {}),
           };
         }
         const what = s.fetchFailed
@@ -410,7 +541,7 @@ export async function startOrAttach(
           details({})
         );
       default: {
-        const since = s.startedAtMs ?? s.claimedAtMs;
+        const since = waitingSinceMs ?? s.startedAtMs ?? s.claimedAtMs;
         if (since !== undefined && s.hostNowMs !== undefined && s.hostNowMs - since > o.timeoutMs) {
           throw nonRetryable(
             `${host}: dcos_node_upgrade.sh has run ${Math.round((s.hostNowMs - since) / 1000)} s, past its ${Math.round(o.timeoutMs / 1000)} s limit. ` +
@@ -427,13 +558,56 @@ export async function startOrAttach(
   }
 }
 
-/** The state of a run on the host (abort reporting): not-started, running or finished. */
-export async function describeRun(target: NodeTarget, runKey: RunKey, signal?: AbortSignal): Promise<RemoteRunState> {
-  const paths = runPaths(target.remoteWorkDir, runKey);
-  const r = await runCommand(target, pollCommand(paths), {
+/** One SSH exec: is the host lease held, and by which run? Prints `held=0|1` and `run=<name>`. */
+export function leaseCommand(remoteWorkDir: string): string {
+  const p = runPaths(remoteWorkDir, { workflowId: 'lease', attempt: 1 });
+  return [
+    `l=${shq(p.lockFile)}; h=0`,
+    'if [ -e "$l" ] && exec 8<"$l"; then if flock -n -s 8; then h=0; else h=1; fi; exec 8<&-; fi',
+    'echo "held=$h"',
+    `echo "run=$(cat ${shq(p.currentFile)} 2>/dev/null)"`,
+  ].join('\n');
+}
+
+export interface LeaseHolder {
+  held: boolean;
+  runName?: string;
+}
+
+export function parseLease(stdout: string): LeaseHolder {
+  const held = /^held=1$/m.test(stdout);
+  const run = /^run=(.*)$/m.exec(stdout)?.[1]?.trim();
+  return { held, ...(held && run ? { runName: run } : {}) };
+}
+
+/** Who holds this host's lease now (a live node script runner), if anyone. */
+export async function readLease(target: NodeTarget, signal?: AbortSignal): Promise<LeaseHolder> {
+  const r = await runCommand(target, leaseCommand(target.remoteWorkDir), {
     timeoutMs: EXEC_TIMEOUT_MS,
     ...(signal ? { signal } : {}),
-    label: 'read the node script state',
+    label: 'read the host lease',
   });
-  return describeSnapshot(parseSnapshot(r.stdout));
+  return parseLease(r.stdout);
+}
+
+/**
+ * The state of a run on the host (abort reporting): not-started, running or finished. When this
+ * run key never started because another run holds the host lease, that run is the one reported.
+ */
+export async function describeRun(target: NodeTarget, runKey: RunKey, signal?: AbortSignal): Promise<RemoteRunState> {
+  const read = async (paths: RunPaths) => {
+    const r = await runCommand(target, pollCommand(paths), {
+      timeoutMs: EXEC_TIMEOUT_MS,
+      ...(signal ? { signal } : {}),
+      label: 'read the node script state',
+    });
+    return describeSnapshot(parseSnapshot(r.stdout));
+  };
+  const own = await read(runPaths(target.remoteWorkDir, runKey));
+  if (own.state !== 'not-started') return own;
+  const lease = await readLease(target, signal);
+  const other = lease.runName ? pathsOfRunName(target.remoteWorkDir, lease.runName) : undefined;
+  if (!other) return own;
+  const theirs = await read(other);
+  return theirs.state === 'running' ? { ...theirs, runName: other.runName } : own;
 }

@@ -35,6 +35,11 @@ export interface RunKey {
   workflowId: string;
   /** Operator-requested attempt number, starting at 1. */
   attempt: number;
+  /**
+   * The patchNode workflow ids of this node's earlier attempts: a retry whose earlier attempt's
+   * script finished with exit 0 takes that result instead of running the script again.
+   */
+  earlierAttempts?: string[];
 }
 
 export interface ScriptRunResult {
@@ -46,6 +51,11 @@ export interface ScriptRunResult {
   finishedAtMs: number;
   /** True when this activity attached to a run that was already started (worker crash / retry). */
   attached: boolean;
+  /**
+   * Set when another run held the host lease (an earlier attempt's script still running, or
+   * another patch's): its run name; this attempt waited for it and took its exit code.
+   */
+  waitedFor?: string;
 }
 
 /** State of a script run on the host, for abort reporting. */
@@ -54,6 +64,8 @@ export interface RemoteRunState {
   exitCode?: number;
   startedAtMs?: number;
   outputTail?: string;
+  /** Another run on the host (an earlier attempt, another patch) that holds the host lease. */
+  runName?: string;
 }
 
 export type GateName =

@@ -131,6 +131,22 @@ export class TruthRecorder {
   }
 }
 
+/** The most runs under way at one moment (a run not ended yet lasts until `now`). */
+export function maxOverlap(runs: ScriptRunRecord[], now: number): number {
+  const edges = runs.flatMap((r) => [
+    { at: r.startedAt, d: 1 },
+    { at: r.endedAt ?? now, d: -1 },
+  ]);
+  edges.sort((a, b) => a.at - b.at || a.d - b.d);
+  let cur = 0;
+  let max = 0;
+  for (const e of edges) {
+    cur += e.d;
+    max = Math.max(max, cur);
+  }
+  return max;
+}
+
 const LIBLTDL = 'opt/mesosphere/lib/libltdl.so.7';
 
 /**
@@ -152,6 +168,7 @@ export function snapshotTruth(model: ClusterModel, hasRoot: (id: string) => bool
       version: isNode ? ((onDisk ? readInstalledVersion(h.spec.root) : undefined) ?? h.version) : '',
       mesosVersion: isNode ? model.mesosVersionOf(h) : '',
       ...model.truth.snapshotHost(id),
+      maxConcurrentScriptRuns: maxOverlap(model.truth.scriptRuns.filter((r) => r.node === id), now),
       unitsActive: model.allUnitsActive(h),
       faults: h.faults.all(),
       facts: {

@@ -187,6 +187,8 @@ export interface HostTruth {
   /** Times the patch script was executed at all (including refused runs). */
   scriptInvocations: number;
   scriptStartedAt: number[];
+  /** Most runs of the patch script that were under way on this host at the same moment. */
+  maxConcurrentScriptRuns: number;
   /** Every DC/OS unit active now. */
   unitsActive: boolean;
   /** Periods during which DC/OS units of this host were stopped (by the script or systemctl). */

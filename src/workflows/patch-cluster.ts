@@ -271,6 +271,7 @@ export async function patchCluster(input: PatchClusterInput): Promise<PatchRepor
     const childInput: PatchNodeInput = {
       target: target(node),
       attempt: n.attempts,
+      earlierAttempts: Array.from({ length: n.attempts - 1 }, (_, k) => `${info.workflowId}/${node.id}/attempt-${k + 1}`),
       fromVersion: plan.fromVersion,
       toVersion: plan.toVersion,
       expectedMesosVersion: plan.expectedMesosVersion,

@@ -30,6 +30,8 @@ import { nodeStatusQuery } from './messages';
 export interface PatchNodeInput {
   target: NodeTarget;
   attempt: number;
+  /** The workflow ids of this node's earlier attempts (their script runs are looked at first). */
+  earlierAttempts?: string[];
   fromVersion: string;
   toVersion: string;
   expectedMesosVersion: string;
@@ -78,7 +80,11 @@ export async function patchNode(input: PatchNodeInput): Promise<NodeResult> {
   const { target, attempt, gates } = input;
   const node = target.node;
   const label = nodeLabel(node);
-  const runKey = { workflowId: workflowInfo().workflowId, attempt };
+  const runKey = {
+    workflowId: workflowInfo().workflowId,
+    attempt,
+    ...(input.earlierAttempts?.length ? { earlierAttempts: input.earlierAttempts } : {}),
+  };
   const startedAtMs = Date.now();
   const progress: NodeProgress = {
     node: node.id,
@@ -257,6 +263,7 @@ export async function patchNode(input: PatchNodeInput): Promise<NodeResult> {
       scriptDeadline
     );
     result.script = script;
+    if (script.waitedFor) log.info(`${label}: waited for the earlier run ${script.waitedFor} and took its exit code`);
 
     await verify(script.startedAtMs || startedAtMs);
     result.versionAfter = input.toVersion;

@@ -1,5 +1,6 @@
 // The node patch script against the simulator: detached, never started twice, survives SSH drops.
 import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { describeRemoteRun, prepareAgent, prepareBootstrap, runPatchScript } from '../../src/activities';
@@ -119,5 +120,66 @@ describe('the node patch script run', () => {
       failure('ScriptTimeout', (f) => assert.match(f.message, /STILL RUNNING on the host/))
     );
     assert.equal((await runIn(mockEnv().env, describeRemoteRun, sim.target(id), key)).state, 'running');
+  });
+});
+
+describe('the host lease: one node script per host, whatever the attempt or patch', () => {
+  test("a retry after ScriptTimeout waits for attempt 1's script and takes its exit code, never starting a second", async () => {
+    const id = agent(4);
+    const first = { workflowId: 'patch-lease/agent/attempt-1', attempt: 1 };
+    await assert.rejects(
+      runIn(mockEnv().env, runPatchScript, sim.target(id), url, first, 200),
+      failure('ScriptTimeout', (f) => assert.match(f.message, /STILL RUNNING/))
+    );
+    // The operator's retry: a new attempt, a new run key, while attempt 1 still runs on the host.
+    const retry = mockEnv();
+    const second = { workflowId: 'patch-lease/agent/attempt-2', attempt: 2 };
+    const running = runIn(retry.env, runPatchScript, sim.target(id), url, second, 30_000);
+    const during = await runIn(mockEnv().env, describeRemoteRun, sim.target(id), second);
+    assert.equal(during.state, 'running', 'the abort report names the run that holds the host');
+    assert.match(during.runName ?? '', /^patch-lease_agent_attempt-1-[0-9a-f]{10}\/attempt-1$/);
+    const r = await running;
+    assert.equal(r.exitCode, 0);
+    assert.equal(r.waitedFor, during.runName);
+    assert.ok((retry.beats as RunProgress[]).some((b) => b.waitingFor === r.waitedFor));
+    const truth = sim.cluster.truth().hosts[id]!;
+    assert.equal(truth.scriptRuns, 1, 'the script ran once on the host');
+    assert.equal(truth.maxConcurrentScriptRuns, 1);
+    assert.equal(truth.version, '2.1.5');
+  });
+
+  test('a retry after an earlier attempt finished with exit 0 takes that result and starts nothing', async () => {
+    const id = agent(0); // patched by the first test of this file: reset it to the old version
+    sim.cluster.resetTruth();
+    const first = { workflowId: 'patch-done/agent/attempt-1', attempt: 1 };
+    const host = sim.cluster.host(id);
+    const versionFile = `${host.root}/opt/mesosphere/etc/dcos-version.json`;
+    writeFileSync(versionFile, readFileSync(versionFile, 'utf8').replace('2.1.5', '2.1.4'));
+    await assert.rejects(runIn(mockEnv().env, runPatchScript, sim.target(id), url, first, 200), failure('ScriptTimeout'));
+    await waitFor(
+      async () => (await runIn(mockEnv().env, describeRemoteRun, sim.target(id), first)).state === 'finished',
+      'attempt 1 to finish'
+    );
+    const second = { workflowId: 'patch-done/agent/attempt-2', attempt: 2, earlierAttempts: [first.workflowId] };
+    const r = await runIn(mockEnv().env, runPatchScript, sim.target(id), url, second, 30_000);
+    assert.equal(r.exitCode, 0);
+    assert.match(r.waitedFor ?? '', /attempt-1$/);
+    assert.equal(sim.cluster.truth().hosts[id]!.scriptInvocations, 1, 'attempt 2 never invoked the script');
+  });
+
+  test('two patches on one host: the second waits for the first run instead of starting beside it', async () => {
+    const id = agent(1); // patched before: reset it
+    sim.cluster.resetTruth();
+    const host = sim.cluster.host(id);
+    const versionFile = `${host.root}/opt/mesosphere/etc/dcos-version.json`;
+    writeFileSync(versionFile, readFileSync(versionFile, 'utf8').replace('2.1.5', '2.1.4'));
+    const a = runIn(mockEnv().env, runPatchScript, sim.target(id), url, { workflowId: 'patch-A/n', attempt: 1 }, 30_000);
+    await waitFor(() => sim.cluster.truth().hosts[id]!.scriptRuns === 1, 'patch A to start');
+    const b = await runIn(mockEnv().env, runPatchScript, sim.target(id), url, { workflowId: 'patch-B/n', attempt: 1 }, 30_000);
+    assert.equal((await a).exitCode, 0);
+    assert.equal(b.exitCode, 0);
+    assert.match(b.waitedFor ?? '', /^patch-A_n-/);
+    assert.equal(sim.cluster.truth().hosts[id]!.maxConcurrentScriptRuns, 1);
+    assert.equal(sim.cluster.truth().hosts[id]!.scriptInvocations, 1);
   });
 });
