@@ -8,9 +8,11 @@
  * - node: read state, stage the script, remove libltdl.so.7, run the script (never twice),
  *   describe a run, diagnostics
  * - gates: the runbook's health checks after a node's script
+ * - cluster lock: who holds it, and whether that patch still runs
  */
 export { takeBackups } from './backups';
 export { prepareBootstrap } from './bootstrap';
+export { inspectClusterLock, patchIsRunning } from './cluster-lock';
 export {
   gateAgentRegistered,
   gateAgentTasksReconciled,

@@ -544,7 +544,9 @@ export async function startOrAttach(
         const since = waitingSinceMs ?? s.startedAtMs ?? s.claimedAtMs;
         if (since !== undefined && s.hostNowMs !== undefined && s.hostNowMs - since > o.timeoutMs) {
           throw nonRetryable(
-            `${host}: dcos_node_upgrade.sh has run ${Math.round((s.hostNowMs - since) / 1000)} s, past its ${Math.round(o.timeoutMs / 1000)} s limit. ` +
+            (waitedFor
+              ? `${host}: the earlier run ${waitedFor} of dcos_node_upgrade.sh holds the host and is still running after this attempt waited ${Math.round((s.hostNowMs - since) / 1000)} s for it (limit ${Math.round(o.timeoutMs / 1000)} s). `
+              : `${host}: dcos_node_upgrade.sh has run ${Math.round((s.hostNowMs - since) / 1000)} s, past its ${Math.round(o.timeoutMs / 1000)} s limit. `) +
               `It is STILL RUNNING on the host (not killed: pkgpanda may be swapping packages). Look at ${paths.dir}/output.log.` +
               `\n--- output tail ---\n${tail(s.outputTail, 15, 1500)}`,
             FailureTypes.ScriptTimeout,

@@ -10,6 +10,7 @@ import type {
   Diagnostics,
   GateInput,
   GateResult,
+  LockHolder,
   NodeState,
   NodeTarget,
   PlanInput,
@@ -38,4 +39,6 @@ export interface PatchActivities {
   gateCockroachReplicated(input: GateInput): Promise<GateResult>;
   gateAgentRegistered(input: GateInput): Promise<GateResult>;
   gateAgentTasksReconciled(input: GateInput): Promise<GateResult>;
+  patchIsRunning(workflowId: string): Promise<boolean>;
+  inspectClusterLock(lockWorkflowId: string): Promise<LockHolder>;
 }

@@ -150,4 +150,17 @@ export const FailureTypes = {
   BootstrapFailed: 'BootstrapFailed',
   /** The plan or config is invalid: retrying cannot fix it. */
   InvalidPlan: 'InvalidPlan',
+  /** The script exited 0 but the host does not run the target (dcos-version.json, or the config). */
+  NotAtTarget: 'NotAtTarget',
+  /** Another patch holds the cluster lock. */
+  ClusterLocked: 'ClusterLocked',
 } as const;
+
+/** Who holds a cluster lock (inspectClusterLock). */
+export interface LockHolder {
+  /** The patch holding the lock ('' when the lock is gone by now). */
+  holder: string;
+  holderRunning: boolean;
+  /** The lock was held by a patch that is not running any more: it was ended, and may be taken now. */
+  freedStale: boolean;
+}

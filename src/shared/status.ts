@@ -50,6 +50,17 @@ export interface NodeStatus {
   note?: string;
   /** Operator decisions taken for this node, oldest first. */
   decisions?: Decision[];
+  /** Set once an attempt's node script exited 0 on the host: a later attempt that finds it at the target patched it, not "already there". */
+  scriptRan?: boolean;
+  /** Every attempt that did not end patched, and the last one when there were several: outcome and reason. */
+  attemptLog?: AttemptRecord[];
+}
+
+export interface AttemptRecord {
+  attempt: number;
+  outcome: NodeOutcome | 'ended';
+  /** One line, at most 300 characters. */
+  reason: string;
 }
 
 export interface PendingDecision {

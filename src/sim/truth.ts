@@ -168,7 +168,10 @@ export function snapshotTruth(model: ClusterModel, hasRoot: (id: string) => bool
       version: isNode ? ((onDisk ? readInstalledVersion(h.spec.root) : undefined) ?? h.version) : '',
       mesosVersion: isNode ? model.mesosVersionOf(h) : '',
       ...model.truth.snapshotHost(id),
-      maxConcurrentScriptRuns: maxOverlap(model.truth.scriptRuns.filter((r) => r.node === id), now),
+      maxConcurrentScriptRuns: maxOverlap(
+        model.truth.scriptRuns.filter((r) => r.node === id),
+        now
+      ),
       unitsActive: model.allUnitsActive(h),
       faults: h.faults.all(),
       facts: {

@@ -1,3 +1,5 @@
 // The workflows the worker registers. Deterministic code only: I/O lives in src/activities.
+
+export { clusterLock } from './cluster-lock';
 export { patchCluster } from './patch-cluster';
 export { patchNode } from './patch-node';

@@ -35,6 +35,7 @@ import type { BootstrapInput, NodeTarget } from '../shared/activity-types';
 import type { NodeSpec, Plan } from '../shared/plan';
 import { DcosCluster, DcosFromVersion, DcosPatchPhase, DcosToVersion } from '../shared/search-attributes';
 import type {
+  AttemptRecord,
   Decision,
   NodeResult,
   NodeStatus,
@@ -45,6 +46,7 @@ import type {
   Phase,
 } from '../shared/status';
 import { bootstrapStep, clusterStep } from './activities';
+import { releaseClusterLock, takeClusterLock } from './lock';
 import { abortSignal, decideUpdate, pauseSignal, resumeSignal, setPolicyUpdate, statusQuery } from './messages';
 import { describeFailure, nodeLabel, type PatchNodeInput, patchNode } from './patch-node';
 
@@ -54,6 +56,8 @@ export interface PatchClusterInput {
   carried?: CarriedState;
   /** Roll the history over after this many node workflows in one run (tests use a small number). */
   rolloverAfterNodes?: number;
+  /** How often the cluster lock checks that this patch still runs (default 30 s; tests shorten it). */
+  lockCheckEveryMs?: number;
 }
 
 interface CarriedState {
@@ -253,6 +257,12 @@ export async function patchCluster(input: PatchClusterInput): Promise<PatchRepor
     }
     return undefined;
   }
+  /** Pause holds before every phase, as before every node: nothing cluster-wide starts while paused. */
+  async function holdIfPaused(before: string): Promise<void> {
+    if (!st.paused || st.abortRequested) return;
+    doing(`paused before ${before}: resume to continue`);
+    await condition(() => !st.paused || st.abortRequested);
+  }
   async function waitUntilFree(subject: string): Promise<void> {
     if (st.paused) doing(`paused before ${subject}: resume to continue`);
     await condition(() => (!st.paused && !st.pending.some((p) => p.subject === subject)) || st.abortRequested);
@@ -271,7 +281,10 @@ export async function patchCluster(input: PatchClusterInput): Promise<PatchRepor
     const childInput: PatchNodeInput = {
       target: target(node),
       attempt: n.attempts,
-      earlierAttempts: Array.from({ length: n.attempts - 1 }, (_, k) => `${info.workflowId}/${node.id}/attempt-${k + 1}`),
+      earlierAttempts: Array.from(
+        { length: n.attempts - 1 },
+        (_, k) => `${info.workflowId}/${node.id}/attempt-${k + 1}`
+      ),
       fromVersion: plan.fromVersion,
       toVersion: plan.toVersion,
       expectedMesosVersion: plan.expectedMesosVersion,
@@ -297,24 +310,36 @@ export async function patchCluster(input: PatchClusterInput): Promise<PatchRepor
         return await child.result();
       });
       n.finishedAtMs = Date.now();
-      n.state = result.outcome === 'patched' ? 'patched' : result.outcome;
+      if (result.script?.exitCode === 0) n.scriptRan = true;
+      // Found at the target after an earlier attempt of this patch ran the script: this patch patched it.
+      const patchedEarlier = result.outcome === 'skipped' && n.scriptRan === true;
+      n.state = patchedEarlier ? 'patched' : result.outcome;
       // A patched node's gate observations stay in its own workflow's result; the parent keeps one
       // short line per node so its status, carried state and report stay small at 2,000 agents.
       n.note =
         result.outcome === 'patched'
           ? `patched ${result.versionBefore ?? plan.fromVersion} → ${plan.toVersion}`
-          : result.summary;
+          : patchedEarlier
+            ? `patched ${plan.fromVersion} → ${plan.toVersion} by an earlier attempt; verified healthy on attempt ${n.attempts}`
+            : result.summary;
+      if (result.outcome !== 'patched' || n.attempts > 1) recordAttempt(n, result.outcome, n.note);
       note(`${nodeLabel(node)}: ${result.outcome} — ${result.summary}`);
       return result;
     } catch (err) {
       n.finishedAtMs = Date.now();
       n.state = isCancellation(err) || st.abortRequested ? 'aborted' : 'failed';
       n.note = `node workflow ended without a result: ${(err as Error).message}`;
+      recordAttempt(n, 'ended', n.note);
       note(`${nodeLabel(node)}: ${n.state} — ${n.note}`);
       return undefined;
     } finally {
       inflight.delete(node.id);
     }
+  }
+
+  function recordAttempt(n: NodeStatus, outcome: AttemptRecord['outcome'], reason: string): void {
+    const log = [...(n.attemptLog ?? []), { attempt: n.attempts, outcome, reason: reason.slice(0, 300) }];
+    n.attemptLog = log.slice(-10);
   }
 
   function report(outcome: PatchOutcome, message: string): PatchReport {
@@ -337,6 +362,7 @@ export async function patchCluster(input: PatchClusterInput): Promise<PatchRepor
 
   async function finish(): Promise<PatchReport> {
     await condition(allHandlersFinished);
+    await releaseClusterLock(plan.cluster);
     const failed = st.nodes.filter(
       (n) => n.state === 'failed' || n.state === 'aborted' || n.decisions?.includes('skip')
     );
@@ -399,11 +425,14 @@ export async function patchCluster(input: PatchClusterInput): Promise<PatchRepor
 
   return await CancellationScope.nonCancellable(async () => {
     const allNodes = [...plan.masters, ...plan.agents, ...plan.publicAgents];
+    // One patch per cluster: taken before the first activity, held across continue-as-new.
+    if (!input.carried) await takeClusterLock(plan.cluster, input.lockCheckEveryMs);
 
     // survey: what does every host run now? Hosts already patched are skipped, and a cluster
     // that is already done says so without touching the bootstrap node.
     if (st.phase === 'plan' || st.phase === 'survey') {
       enterPhase('survey');
+      let atTarget = 0;
       for (let i = 0; i < allNodes.length && !st.abortRequested; i += SURVEY_CHUNK) {
         const chunk = allNodes.slice(i, i + SURVEY_CHUNK);
         doing(`reading the installed version on hosts ${i + 1}–${i + chunk.length} of ${allNodes.length}`);
@@ -418,17 +447,24 @@ export async function patchCluster(input: PatchClusterInput): Promise<PatchRepor
           const s = states[j];
           const n = nodeStatus(node.id);
           if (s && 'installedVersion' in s && s.installedVersion === plan.toVersion && s.configMatches !== false) {
-            n.state = 'skipped';
-            n.note = `already at ${plan.toVersion} with the target config`;
+            // Never assumed healthy: its turn verifies it through every gate before the next node.
+            atTarget += 1;
+            n.note = `survey: already at ${plan.toVersion} with the target config; verified through its gates in its turn`;
           } else if (s && 'error' in s) {
             n.note = `survey: ${s.error}`;
           }
         });
       }
-      if (!st.abortRequested && st.nodes.every((n) => n.state === 'skipped')) return await finish();
+      if (!st.abortRequested && atTarget === st.nodes.length) {
+        // Nothing to patch: no backups, no generator; every node is still verified in order.
+        note(`survey: all ${st.nodes.length} nodes already run ${plan.toVersion}: verifying each, patching none`);
+        await holdIfPaused('masters');
+        if (!st.abortRequested) enterPhase('masters');
+      }
     }
 
     // preflight: read-only checks; a failing check stops here unless the operator overrides it by name.
+    if (st.phase === 'survey') await holdIfPaused('preflight');
     while (!st.abortRequested && (st.phase === 'survey' || st.phase === 'preflight')) {
       enterPhase('preflight');
       if (st.preflight.length === 0) {
@@ -455,6 +491,7 @@ export async function patchCluster(input: PatchClusterInput): Promise<PatchRepor
     }
 
     // backups: a ZooKeeper snapshot and (Enterprise) the IAM database, before any master is touched.
+    if (st.phase === 'preflight') await holdIfPaused('backups');
     if (!st.abortRequested && st.phase === 'preflight') {
       enterPhase('backups');
       if (plan.backups.zookeeper === 'take' || plan.backups.iam === 'take') {
@@ -471,6 +508,7 @@ export async function patchCluster(input: PatchClusterInput): Promise<PatchRepor
     }
 
     // bootstrap: genconf, generate the node patch script, serve it, take its URL.
+    if (st.phase === 'backups') await holdIfPaused('bootstrap');
     if (!st.abortRequested && st.phase === 'backups') {
       enterPhase('bootstrap');
       doing(`bootstrap ${plan.bootstrap.address}: generating the node patch script`);
@@ -487,6 +525,7 @@ export async function patchCluster(input: PatchClusterInput): Promise<PatchRepor
     }
 
     // masters: strictly one at a time, each validated before the next.
+    if (st.phase === 'bootstrap') await holdIfPaused('masters');
     if (!st.abortRequested && st.phase === 'bootstrap') enterPhase('masters');
     if (st.phase === 'masters') {
       for (const [i, master] of plan.masters.entries()) {
@@ -508,7 +547,7 @@ export async function patchCluster(input: PatchClusterInput): Promise<PatchRepor
           await waitUntilFree(master.id);
           if (st.abortRequested) break;
           doing(`patching ${nodeLabel(master)} (${i + 1}/${plan.masters.length}); the other masters stay up`);
-          const r = await runNode(master, st.scriptUrl!);
+          const r = await runNode(master, st.scriptUrl ?? '');
           if (!r || r.outcome === 'failed') {
             nodeStatus(master.id).state = 'waiting-decision';
             ask({
@@ -555,7 +594,7 @@ export async function patchCluster(input: PatchClusterInput): Promise<PatchRepor
       while (true) {
         while (!blocked() && running.size < st.policy.agentConcurrency && next()) {
           const agent = next()!;
-          const p: Promise<void> = runNode(agent, st.scriptUrl!).then((r) => {
+          const p: Promise<void> = runNode(agent, st.scriptUrl ?? '').then((r) => {
             running.delete(p);
             if (r && r.outcome !== 'failed') return;
             if (st.abortRequested && nodeStatus(agent.id).state === 'aborted') return;
@@ -592,6 +631,7 @@ export async function patchCluster(input: PatchClusterInput): Promise<PatchRepor
             plan,
             carried: { status: { ...st, nodes: packNodes(st.nodes) }, decisions },
             rolloverAfterNodes: input.rolloverAfterNodes,
+            lockCheckEveryMs: input.lockCheckEveryMs,
           });
         }
         const before = running.size;

@@ -27,6 +27,8 @@ import type { NodeProgress, NodeResult, NodeStateName } from '../shared/status';
 import { healthGate, hostStep, scriptRun } from './activities';
 import { nodeStatusQuery } from './messages';
 
+const DCOS_VERSION_FILE = '/opt/mesosphere/etc/dcos-version.json';
+
 export interface PatchNodeInput {
   target: NodeTarget;
   attempt: number;
@@ -193,6 +195,31 @@ export async function patchNode(input: PatchNodeInput): Promise<NodeResult> {
     }
   }
 
+  /** "Patched" is measured: dcos-version.json (and for a config change, the active config) re-read after exit 0. */
+  async function verifyInstalled(): Promise<void> {
+    const after = await step('verifying', 're-reading the installed version after the script', () =>
+      hostStep.readNodeState.executeWithOptions({ summary: `${label} · re-read installed version` }, [
+        target,
+        input.newConfigPath,
+      ])
+    );
+    result.versionAfter = after.installedVersion;
+    if (after.installedVersion !== input.toVersion) {
+      throw new StepFailed(
+        'verifying',
+        `dcos_node_upgrade.sh exited 0 but ${DCOS_VERSION_FILE} says ${after.installedVersion}, not ${input.toVersion}: the node was not patched. Read the script output in the diagnostics`,
+        FailureTypes.NotAtTarget
+      );
+    }
+    if (after.configMatches === false) {
+      throw new StepFailed(
+        'verifying',
+        `dcos_node_upgrade.sh exited 0 but the host's user.config.yaml differs from the plan's new config.yaml: the new configuration is not active`,
+        FailureTypes.NotAtTarget
+      );
+    }
+  }
+
   function gateSummary(): string {
     return result.gates.map((g) => `${g.gate}: ${g.observation}`).join('; ');
   }
@@ -234,6 +261,15 @@ export async function patchNode(input: PatchNodeInput): Promise<NodeResult> {
       );
     }
 
+    if (!input.scriptUrl) {
+      // Every host was at the target at the survey, so no script was generated: this one changed since.
+      throw new StepFailed(
+        'checking',
+        `host runs DC/OS ${state.installedVersion} now, but it ran ${input.toVersion} at the survey and no node script was generated; re-run the patch`,
+        FailureTypes.InvalidPlan
+      );
+    }
+
     // staging: fetch the script before the disruptive part; fails fast if the bootstrap is unreachable.
     await step('staging', `downloading the node patch script from ${input.scriptUrl}`, () =>
       hostStep.stageScript.executeWithOptions({ summary: `${label} · stage patch script` }, [
@@ -265,8 +301,8 @@ export async function patchNode(input: PatchNodeInput): Promise<NodeResult> {
     result.script = script;
     if (script.waitedFor) log.info(`${label}: waited for the earlier run ${script.waitedFor} and took its exit code`);
 
+    await verifyInstalled();
     await verify(script.startedAtMs || startedAtMs);
-    result.versionAfter = input.toVersion;
     return finish('patched', `patched ${result.versionBefore} → ${input.toVersion}; ${gateSummary()}`);
   } catch (err) {
     if (isCancellation(err)) {

@@ -155,7 +155,10 @@ describe('the host lease: one node script per host, whatever the attempt or patc
     const host = sim.cluster.host(id);
     const versionFile = `${host.root}/opt/mesosphere/etc/dcos-version.json`;
     writeFileSync(versionFile, readFileSync(versionFile, 'utf8').replace('2.1.5', '2.1.4'));
-    await assert.rejects(runIn(mockEnv().env, runPatchScript, sim.target(id), url, first, 200), failure('ScriptTimeout'));
+    await assert.rejects(
+      runIn(mockEnv().env, runPatchScript, sim.target(id), url, first, 200),
+      failure('ScriptTimeout')
+    );
     await waitFor(
       async () => (await runIn(mockEnv().env, describeRemoteRun, sim.target(id), first)).state === 'finished',
       'attempt 1 to finish'
@@ -173,9 +176,23 @@ describe('the host lease: one node script per host, whatever the attempt or patc
     const host = sim.cluster.host(id);
     const versionFile = `${host.root}/opt/mesosphere/etc/dcos-version.json`;
     writeFileSync(versionFile, readFileSync(versionFile, 'utf8').replace('2.1.5', '2.1.4'));
-    const a = runIn(mockEnv().env, runPatchScript, sim.target(id), url, { workflowId: 'patch-A/n', attempt: 1 }, 30_000);
+    const a = runIn(
+      mockEnv().env,
+      runPatchScript,
+      sim.target(id),
+      url,
+      { workflowId: 'patch-A/n', attempt: 1 },
+      30_000
+    );
     await waitFor(() => sim.cluster.truth().hosts[id]!.scriptRuns === 1, 'patch A to start');
-    const b = await runIn(mockEnv().env, runPatchScript, sim.target(id), url, { workflowId: 'patch-B/n', attempt: 1 }, 30_000);
+    const b = await runIn(
+      mockEnv().env,
+      runPatchScript,
+      sim.target(id),
+      url,
+      { workflowId: 'patch-B/n', attempt: 1 },
+      30_000
+    );
     assert.equal((await a).exitCode, 0);
     assert.equal(b.exitCode, 0);
     assert.match(b.waitedFor ?? '', /^patch-A_n-/);

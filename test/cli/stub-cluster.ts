@@ -3,8 +3,10 @@
  * server; only the activities are imagined, with small delays, heartbeats that carry a gate's last
  * observation, steps that can be held until released, and failures on demand.
  */
+
 import { ApplicationFailure, heartbeat, sleep } from '@temporalio/activity';
 import { Worker } from '@temporalio/worker';
+import { inspectClusterLock, patchIsRunning } from '../../src/activities/cluster-lock';
 import type { PatchActivities } from '../../src/shared/activity-contract';
 import type { GateInput, GateName, GateResult, NodeTarget, RunKey } from '../../src/shared/activity-types';
 import type { PreflightFinding } from '../../src/shared/status';
@@ -95,6 +97,9 @@ export class StubCluster {
         return { gate: name, passed: true, polls, observation: `${name} held`, tookMs: Date.now() - started };
       };
     return {
+      // The cluster lock talks to the real Temporal server only: the real activities.
+      patchIsRunning,
+      inspectClusterLock,
       async surveyNodes(targets) {
         await sleep(c.timings.stepMs);
         return targets.map(state);

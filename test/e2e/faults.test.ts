@@ -7,16 +7,22 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { WorkflowFailedError, type WorkflowHandle, WorkflowUpdateFailedError } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { closeAllSsh } from '../../src/activities/ssh';
-import type { Plan } from '../../src/shared/plan';
-import type { NodeResult, PatchReport, PendingDecision } from '../../src/shared/status';
-import type { SimCluster, SimOptions } from '../../src/sim';
+import type { SimCluster } from '../../src/sim';
 import { decideUpdate, statusQuery } from '../../src/workflows/messages';
-import type { patchCluster } from '../../src/workflows/patch-cluster';
-import { type Env, patchWorker, simWithPlan, waitFor } from '../helpers/sim-patch';
-import { startTestEnvironment, uniqueTaskQueue } from '../helpers/temporal';
+import {
+  diagnosticCommands,
+  failedReport,
+  nodeResult,
+  pendingFor,
+  progressTo,
+  SHORT_GATES,
+  scriptRuns,
+  withPatch,
+} from '../helpers/patch-run';
+import { type Env, waitFor } from '../helpers/sim-patch';
+import { startTestEnvironment } from '../helpers/temporal';
 
 let env: Env;
 before(async () => {
@@ -27,115 +33,14 @@ after(async () => {
   await env?.teardown();
 });
 
-/** Deadlines short enough that a fault that never heals is given up on within seconds. */
-const SHORT_GATES = {
-  exhibitorTimeoutMs: 5_000,
-  mesosMasterTimeoutMs: 5_000,
-  cockroachTimeoutMs: 5_000,
-  agentWindowMs: 8_000,
-  scriptTimeoutMs: 6_000,
-};
-
-interface Run {
-  cluster: SimCluster;
-  plan: Plan;
-  h: WorkflowHandle<typeof patchCluster>;
-  workflowId: string;
-}
-
-/** A 1-master (or 3) cluster with 2 agents, a worker, and a started patch for `fn` to steer. */
-async function withPatch(
-  opts: Partial<SimOptions> & { masters?: number; agents?: number },
-  fn: (r: Run) => Promise<void>,
-  gates: Partial<Plan['policy']['gates']> = SHORT_GATES
-): Promise<void> {
-  const { cluster, plan } = await simWithPlan(
-    { masters: 1, agents: 2, ...opts },
-    { agentConcurrency: 1, gates: gates as Plan['policy']['gates'] }
-  );
-  try {
-    const taskQueue = uniqueTaskQueue('faults');
-    const worker = await patchWorker(env.nativeConnection, taskQueue);
-    await worker.runUntil(async () => {
-      const workflowId = `e2e-fault-${taskQueue}`;
-      const h = await env.client.workflow.start<typeof patchCluster>('patchCluster', {
-        taskQueue,
-        workflowId,
-        args: [{ plan }],
-      });
-      try {
-        await fn({ cluster, plan, h, workflowId });
-      } finally {
-        await h.terminate('test over').catch(() => undefined);
-      }
-    });
-  } finally {
-    await cluster.stop();
-  }
-}
-
-async function pendingFor(h: Run['h'], subject: string): Promise<PendingDecision> {
-  let found: PendingDecision | undefined;
-  await waitFor(
-    async () => {
-      const { status } = await h.describe();
-      if (status.name !== 'RUNNING') {
-        const why = await h.result().then(
-          (r) => JSON.stringify(r),
-          (e) => String(e?.cause?.message ?? e)
-        );
-        throw new Error(`the patch closed ${status.name} instead of asking about ${subject}: ${why}`);
-      }
-      found = (await h.query(statusQuery)).pending.find((p) => p.subject === subject);
-      return Boolean(found);
-    },
-    `a decision to be asked for ${subject}`,
-    90_000
-  );
-  return found!;
-}
-
-async function nodeResult(r: Run, node: string, attempt = 1): Promise<NodeResult> {
-  return (await env.client.workflow.getHandle(`${r.workflowId}/${node}/attempt-${attempt}`).result()) as NodeResult;
-}
-
-function diagnosticCommands(n: NodeResult): string {
-  return n.diagnostics?.sections.map((s) => s.command).join('\n') ?? '';
-}
-
-async function failedReport(h: Run['h']): Promise<PatchReport> {
-  const err = await h.result().then(
-    () => undefined,
-    (e) => e
-  );
-  assert.ok(err instanceof WorkflowFailedError, `expected the patch to fail, got ${String(err)}`);
-  assert.ok(err.cause instanceof ApplicationFailure);
-  return err.cause.details?.[0] as PatchReport;
-}
-
-/** Wait for the patch to get somewhere; if it does not, say where it stands instead. */
-async function progressTo(r: Run, fn: () => boolean, what: string): Promise<void> {
-  try {
-    await waitFor(fn, what, 60_000);
-  } catch (err) {
-    const st = await r.h.query(statusQuery).catch(() => undefined);
-    const nodes = st?.nodes.map((n) => `${n.id} ${n.state}: ${n.note ?? ''}`).join('\n  ');
-    throw new Error(`${String(err)}; pending: ${JSON.stringify(st?.pending)}; doing: ${st?.activity}\n  ${nodes}`);
-  }
-}
-
-function scriptRuns(c: SimCluster, node: string): number {
-  return c.truth().hosts[node]?.scriptRuns ?? 0;
-}
-
 describe('each fault the simulator injects leads to the documented behaviour', () => {
   test('script exits non-zero on an agent: decision asked with the exit code and script output; skip leaves it unpatched and the patch completes with it listed', async () => {
-    await withPatch({}, async (r) => {
+    await withPatch(env, {}, async (r) => {
       const agent = r.cluster.agents[0]!;
       r.cluster.inject(agent.id, { kind: 'script-exit', code: 3 });
       const p = await pendingFor(r.h, agent.id);
       assert.deepEqual([...p.allowed].sort(), ['abort', 'retry', 'skip']);
-      const n = await nodeResult(r, agent.id);
+      const n = await nodeResult(env, r, agent.id);
       assert.equal(n.failureType, 'ScriptFailed');
       assert.match(n.summary, /exit(ed)? (code )?3|code 3/);
       assert.match(diagnosticCommands(n), /journalctl -u dcos-mesos-slave/);
@@ -151,11 +56,11 @@ describe('each fault the simulator injects leads to the documented behaviour', (
   });
 
   test('script hangs on an agent: ScriptTimeout asks; the script is left running, not started again; abort ends the patch aborted', async () => {
-    await withPatch({}, async (r) => {
+    await withPatch(env, {}, async (r) => {
       const agent = r.cluster.agents[0]!;
       r.cluster.inject(agent.id, { kind: 'script-hang' });
       await pendingFor(r.h, agent.id);
-      const n = await nodeResult(r, agent.id);
+      const n = await nodeResult(env, r, agent.id);
       assert.equal(n.failureType, 'ScriptTimeout');
       assert.match(diagnosticCommands(n), /journalctl/);
       await r.h.executeUpdate(decideUpdate, { args: [{ subject: agent.id, decision: 'abort' }] });
@@ -167,12 +72,12 @@ describe('each fault the simulator injects leads to the documented behaviour', (
   });
 
   test('a master unit that never comes back: the gate gives up, skip is refused for a master, abort ends it', async () => {
-    await withPatch({ masters: 3, agents: 1 }, async (r) => {
+    await withPatch(env, { masters: 3, agents: 1 }, async (r) => {
       const m = r.cluster.masters[0]!;
       r.cluster.inject(m.id, { kind: 'unit-never-returns', unit: 'dcos-mesos-master' });
       const p = await pendingFor(r.h, m.id);
       assert.deepEqual([...p.allowed].sort(), ['abort', 'retry']);
-      const n = await nodeResult(r, m.id);
+      const n = await nodeResult(env, r, m.id);
       assert.equal(n.failedStep, 'mesos-master-unit-active');
       assert.match(diagnosticCommands(n), /journalctl -u dcos-mesos-master/);
       assert.match(diagnosticCommands(n), /systemctl/);
@@ -189,7 +94,7 @@ describe('each fault the simulator injects leads to the documented behaviour', (
   });
 
   test('Exhibitor never converges before the first master: the backups step asks instead of failing the patch; retry after it heals goes on', async () => {
-    await withPatch({ masters: 3, agents: 1 }, async (r) => {
+    await withPatch(env, { masters: 3, agents: 1 }, async (r) => {
       const m = r.cluster.masters[0]!;
       r.cluster.inject(m.id, { kind: 'exhibitor-never-converges' });
       const p = await pendingFor(r.h, 'backups');
@@ -205,12 +110,12 @@ describe('each fault the simulator injects leads to the documented behaviour', (
   });
 
   test('Exhibitor never converges after a master script: decision asked; after the fault clears, retry verifies the master again without re-running its script', async () => {
-    await withPatch({ masters: 3, agents: 1 }, async (r) => {
+    await withPatch(env, { masters: 3, agents: 1 }, async (r) => {
       const m = r.cluster.masters[0]!;
       await waitFor(() => scriptRuns(r.cluster, m.id) > 0, 'the first master script to start');
       r.cluster.inject(m.id, { kind: 'exhibitor-never-converges' });
       await pendingFor(r.h, m.id);
-      const n = await nodeResult(r, m.id);
+      const n = await nodeResult(env, r, m.id);
       assert.equal(n.failedStep, 'exhibitor-converged');
       assert.match(diagnosticCommands(n), /journalctl -u dcos-exhibitor/);
       assert.equal(scriptRuns(r.cluster, r.cluster.masters[1]!.id), 0, 'the next master waits');
@@ -218,7 +123,7 @@ describe('each fault the simulator injects leads to the documented behaviour', (
       await r.h.executeUpdate(decideUpdate, { args: [{ subject: m.id, decision: 'retry' }] });
       const report = await r.h.result();
       assert.equal(report.outcome, 'succeeded', report.message);
-      const again = await nodeResult(r, m.id, 2);
+      const again = await nodeResult(env, r, m.id, 2);
       assert.equal(again.outcome, 'skipped');
       assert.ok(
         again.gates.some((g) => g.gate === 'exhibitor-converged'),
@@ -229,11 +134,11 @@ describe('each fault the simulator injects leads to the documented behaviour', (
   });
 
   test('the wrong Mesos version after the script: the version gate names both versions and asks', async () => {
-    await withPatch({ masters: 1, agents: 1 }, async (r) => {
+    await withPatch(env, { masters: 1, agents: 1 }, async (r) => {
       const m = r.cluster.masters[0]!;
       r.cluster.inject(m.id, { kind: 'wrong-version-after-patch', version: '1.9.0' });
       await pendingFor(r.h, m.id);
-      const n = await nodeResult(r, m.id);
+      const n = await nodeResult(env, r, m.id);
       assert.equal(n.failedStep, 'mesos-version');
       assert.match(n.summary, /1\.9\.0/);
       assert.ok(n.diagnostics, 'diagnostics collected');
@@ -244,11 +149,11 @@ describe('each fault the simulator injects leads to the documented behaviour', (
   });
 
   test('Enterprise: CockroachDB never catches up: the replication gate asks; retry after it heals completes', async () => {
-    await withPatch({ masters: 1, agents: 1, variant: 'enterprise' }, async (r) => {
+    await withPatch(env, { masters: 1, agents: 1, variant: 'enterprise' }, async (r) => {
       const m = r.cluster.masters[0]!;
       r.cluster.inject(m.id, { kind: 'cockroach-never-catches-up' });
       await pendingFor(r.h, m.id);
-      const n = await nodeResult(r, m.id);
+      const n = await nodeResult(env, r, m.id);
       assert.equal(n.failedStep, 'cockroach-replicated');
       assert.match(n.summary, /underreplicated|under-replicated/i);
       r.cluster.clearFaults(m.id);
@@ -259,12 +164,12 @@ describe('each fault the simulator injects leads to the documented behaviour', (
   });
 
   test('an agent endpoint answering 500: registration cannot be seen, decision asked; retry after it heals completes', async () => {
-    await withPatch({}, async (r) => {
+    await withPatch(env, {}, async (r) => {
       const agent = r.cluster.agents[1]!;
       r.cluster.inject(agent.id, { kind: 'endpoint', port: 'mesosAgent', mode: '500' });
       // Preflight reads the agents through the leading master, not :5051: it passes.
       await pendingFor(r.h, agent.id);
-      const n = await nodeResult(r, agent.id);
+      const n = await nodeResult(env, r, agent.id);
       assert.equal(n.failedStep, 'agent-registered');
       assert.match(n.summary, /500/);
       r.cluster.clearFaults(agent.id);
@@ -276,7 +181,7 @@ describe('each fault the simulator injects leads to the documented behaviour', (
   });
 
   test('a changed host key: preflight fails that host by name and nothing is touched; abort ends it', async () => {
-    await withPatch({}, async (r) => {
+    await withPatch(env, {}, async (r) => {
       const agent = r.cluster.agents[1]!;
       r.cluster.inject(agent.id, { kind: 'host-key-change' });
       const p = await pendingFor(r.h, 'preflight');
@@ -293,6 +198,7 @@ describe('each fault the simulator injects leads to the documented behaviour', (
 
   test('transient faults heal without asking: SSH drops and refusals mid-script, garbage and timeouts from endpoints', async () => {
     await withPatch(
+      env,
       { masters: 3, agents: 2 },
       async (r) => {
         const [m1, m2, m3] = r.cluster.masters as [

@@ -3,7 +3,9 @@
  * failures. The workflows and the Temporal server are real; only the hosts are imagined.
  * (End-to-end tests against the simulator's real SSH/HTTP live in test/e2e.)
  */
+
 import { ApplicationFailure, cancellationSignal, heartbeat, sleep } from '@temporalio/activity';
+import { inspectClusterLock, patchIsRunning } from '../../src/activities/cluster-lock';
 import type { PatchActivities } from '../../src/shared/activity-contract';
 import type {
   BackupsResult,
@@ -68,6 +70,9 @@ export class FakeCluster {
         };
       };
     return {
+      // The cluster lock talks to the real Temporal server only: the real activities.
+      patchIsRunning,
+      inspectClusterLock,
       async surveyNodes(targets: NodeTarget[]): Promise<SurveyEntry[]> {
         return targets.map((t) => ({
           installedVersion: c.host(t.node.id).version,

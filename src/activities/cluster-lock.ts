@@ -1,0 +1,41 @@
+/**
+ * The cluster lock's I/O, through the worker's own Temporal client: is the patch that holds the
+ * lock still running, and who holds it. One patch per cluster is enforced by the lock workflow
+ * (src/workflows/cluster-lock.ts); these only look.
+ */
+import { Context } from '@temporalio/activity';
+import { WorkflowNotFoundError } from '@temporalio/client';
+import type { LockHolder } from '../shared/activity-types';
+import { lockHolderQuery } from '../workflows/lock-messages';
+
+/** Is the workflow with this id running now (its latest run, across continue-as-new)? */
+export async function patchIsRunning(workflowId: string): Promise<boolean> {
+  try {
+    const d = await Context.current().client.workflow.getHandle(workflowId).describe();
+    return d.status.name === 'RUNNING';
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return false;
+    throw err;
+  }
+}
+
+/**
+ * Who holds the cluster lock. A lock whose holder is not running (terminated from the Web UI, say)
+ * would free itself at its next check; it is ended now instead, so a new patch need not wait.
+ */
+export async function inspectClusterLock(lockWorkflowId: string): Promise<LockHolder> {
+  const client = Context.current().client;
+  const lock = client.workflow.getHandle(lockWorkflowId);
+  let holder: string;
+  try {
+    holder = await lock.query(lockHolderQuery);
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return { holder: '', holderRunning: false, freedStale: true };
+    throw err;
+  }
+  if (await patchIsRunning(holder)) return { holder, holderRunning: true, freedStale: false };
+  await lock.terminate(`its holder ${holder} is not running`).catch((err) => {
+    if (!(err instanceof WorkflowNotFoundError)) throw err;
+  });
+  return { holder, holderRunning: false, freedStale: true };
+}

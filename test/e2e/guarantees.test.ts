@@ -1,0 +1,168 @@
+/**
+ * The guarantees, each through a path that went around it: the real workflows and activities on
+ * the real dev server against a simulated cluster, judged by the simulator's ground truth
+ * (script runs and concurrent runs per host, masters down at once, what each host runs).
+ */
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { closeAllSsh } from '../../src/activities/ssh';
+import type { SimCluster } from '../../src/sim';
+import { decideUpdate, pauseSignal, resumeSignal, statusQuery } from '../../src/workflows/messages';
+import { failedReport, nodeResult, pendingFor, SHORT_GATES, scriptRuns, withPatch } from '../helpers/patch-run';
+import { type Env, waitFor } from '../helpers/sim-patch';
+import { startTestEnvironment } from '../helpers/temporal';
+
+let env: Env;
+before(async () => {
+  env = await startTestEnvironment();
+});
+after(async () => {
+  closeAllSsh();
+  await env?.teardown();
+});
+
+/** Make a host look already patched (as after an earlier patch): its dcos-version.json says `version`. */
+function installVersion(c: SimCluster, nodeId: string, version: string): void {
+  const file = path.join(c.host(nodeId).root, 'opt/mesosphere/etc/dcos-version.json');
+  writeFileSync(file, readFileSync(file, 'utf8').replace(/"version": "[^"]*"/, `"version": "${version}"`));
+}
+
+describe('a node script never runs twice on a host', () => {
+  test("the operator's retry after ScriptTimeout waits for attempt 1's script instead of starting a second beside it", {
+    timeout: 180_000,
+  }, async () => {
+    await withPatch(
+      env,
+      { masters: 1, agents: 0, timings: { scriptMs: 6_000 } },
+      async (r) => {
+        const m = r.cluster.masters[0]!;
+        const p = await pendingFor(r.h, m.id);
+        assert.match(p.reason, /STILL RUNNING/);
+        await r.h.executeUpdate(decideUpdate, { args: [{ subject: m.id, decision: 'retry' }] });
+        const again = await nodeResult(env, r, m.id, 2);
+        assert.equal(again.outcome, 'patched', again.summary);
+        assert.match(again.script?.waitedFor ?? '', /attempt-1$/, 'attempt 2 waited for the run of attempt 1');
+        const truth = r.cluster.truth().hosts[m.id]!;
+        assert.equal(truth.scriptRuns, 1, 'the script ran once on the master');
+        assert.equal(truth.maxConcurrentScriptRuns, 1);
+        await r.h.result();
+        const st = await r.h.query(statusQuery);
+        const node = st.nodes.find((n) => n.id === m.id)!;
+        assert.equal(node.state, 'patched', 'reported as patched by this patch, not "already there"');
+        assert.deepEqual(
+          node.attemptLog?.map((a) => [a.attempt, a.outcome]),
+          [
+            [1, 'failed'],
+            [2, 'patched'],
+          ]
+        );
+      },
+      { ...SHORT_GATES, scriptTimeoutMs: 3_500 }
+    );
+  });
+});
+
+describe('never moving on from an unhealthy node', () => {
+  test('a master found at the target is verified through its gates: an unhealthy one stops the patch before the next master goes down', {
+    timeout: 180_000,
+  }, async () => {
+    await withPatch(
+      env,
+      {
+        masters: 3,
+        agents: 1,
+      },
+      async (r) => {
+        // The survey finds master 1 patched; it falls sick after the preflight checked the cluster.
+        const [m1, m2] = r.cluster.masters;
+        await waitFor(async () => (await r.h.query(statusQuery)).phase === 'bootstrap', 'the bootstrap phase', 60_000);
+        r.cluster.makeMasterNotServing(m1!.id);
+        const p = await pendingFor(r.h, m1!.id);
+        assert.match(p.reason, /exhibitor/i);
+        assert.equal(scriptRuns(r.cluster, m2!.id), 0, 'the next master never went down');
+        assert.equal(scriptRuns(r.cluster, m1!.id), 0, 'the patched master is not patched again');
+        r.cluster.makeMasterNotServing(m1!.id, false);
+        await r.h.executeUpdate(decideUpdate, { args: [{ subject: m1!.id, decision: 'retry' }] });
+        const report = await r.h.result();
+        assert.equal(report.outcome, 'succeeded');
+        assert.equal(r.cluster.truth().maxMastersDownAtOnce, 1);
+      },
+      SHORT_GATES,
+      (c) => installVersion(c, c.masters[0]!.id, '2.1.5')
+    );
+  });
+
+  test('a script that exits 0 without changing the installed version is not "patched"', {
+    timeout: 180_000,
+  }, async () => {
+    await withPatch(env, { masters: 1, agents: 1 }, async (r) => {
+      const a = r.cluster.agents[0]!;
+      r.cluster.inject(a.id, { kind: 'wrong-version-after-patch', version: '1.10.1', dcosVersion: '2.1.4' });
+      const p = await pendingFor(r.h, a.id);
+      assert.match(p.reason, /says 2\.1\.4, not 2\.1\.5/);
+      const n = await nodeResult(env, r, a.id);
+      assert.equal(n.failureType, 'NotAtTarget');
+      assert.equal(n.versionAfter, '2.1.4');
+      assert.equal(r.cluster.truth().hosts[a.id]!.version, '2.1.4');
+    });
+  });
+});
+
+describe('pause holds everything', () => {
+  test('a pause during the survey holds the backups and the generator until resume', { timeout: 180_000 }, async () => {
+    await withPatch(env, { masters: 1, agents: 1 }, async (r) => {
+      await r.h.signal(pauseSignal, { reason: 'change freeze' });
+      // Long enough for survey, preflight, backups and the generator (~1 s each here) had they gone on.
+      await new Promise((res) => setTimeout(res, 4_000));
+      const truth = r.cluster.truth();
+      assert.equal(truth.backups.zookeeper.length, 0, 'no backup while paused');
+      assert.equal(truth.generatorRuns.length, 0, 'no generator run while paused');
+      const st = await r.h.query(statusQuery);
+      assert.match(st.activity, /paused before/);
+      await r.h.signal(resumeSignal);
+      assert.equal((await r.h.result()).outcome, 'succeeded');
+      assert.equal(r.cluster.truth().backups.zookeeper.length, 1);
+    });
+  });
+});
+
+describe('the report says what happened', () => {
+  test('nodes patched after a retry are counted as patched: the patch never closes as "nothing-to-do"', {
+    timeout: 180_000,
+  }, async () => {
+    await withPatch(env, { masters: 1, agents: 1 }, async (r) => {
+      const m = r.cluster.masters[0]!;
+      // After the backups (which restart Exhibitor too), before the master's script.
+      await waitFor(async () => (await r.h.query(statusQuery)).phase === 'bootstrap', 'the bootstrap phase', 60_000);
+      r.cluster.inject(m.id, { kind: 'exhibitor-never-converges' });
+      await pendingFor(r.h, m.id);
+      r.cluster.clearFaults(m.id);
+      await r.h.executeUpdate(decideUpdate, { args: [{ subject: m.id, decision: 'retry' }] });
+      const report = await r.h.result();
+      assert.equal(report.outcome, 'succeeded');
+      const node = report.nodes.find((n) => n.id === m.id)!;
+      assert.equal(node.state, 'patched');
+      assert.match(node.note ?? '', /by an earlier attempt/);
+      assert.equal(node.attemptLog?.[0]?.outcome, 'failed');
+      assert.match(node.attemptLog?.[0]?.reason ?? '', /exhibitor/i);
+    });
+  });
+
+  test('an abort names the script still running on a host', { timeout: 180_000 }, async () => {
+    await withPatch(
+      env,
+      { masters: 1, agents: 1, timings: { scriptMs: 9_000 } },
+      async (r) => {
+        const m = r.cluster.masters[0]!;
+        await waitFor(() => scriptRuns(r.cluster, m.id) === 1, 'the master script to run');
+        await r.h.signal('abort', { reason: 'test' });
+        const report = await failedReport(r.h);
+        assert.equal(report.outcome, 'aborted');
+        assert.match(report.message, /STILL RUNNING/);
+      },
+      SHORT_GATES
+    );
+  });
+});

@@ -1,0 +1,119 @@
+/**
+ * One patch on a fresh simulated cluster for an end-to-end test to steer: the real workflows and
+ * activities on a worker against the real dev server, with the helpers the tests read it with.
+ */
+import assert from 'node:assert/strict';
+import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import type { Plan } from '../../src/shared/plan';
+import type { NodeResult, PatchReport, PendingDecision } from '../../src/shared/status';
+import type { SimCluster, SimOptions } from '../../src/sim';
+import { statusQuery } from '../../src/workflows/messages';
+import type { patchCluster } from '../../src/workflows/patch-cluster';
+import { type Env, patchWorker, simWithPlan, waitFor } from './sim-patch';
+import { uniqueTaskQueue } from './temporal';
+
+/** Deadlines short enough that a fault that never heals is given up on within seconds. */
+export const SHORT_GATES = {
+  exhibitorTimeoutMs: 5_000,
+  mesosMasterTimeoutMs: 5_000,
+  cockroachTimeoutMs: 5_000,
+  agentWindowMs: 8_000,
+  scriptTimeoutMs: 6_000,
+};
+
+export interface Run {
+  cluster: SimCluster;
+  plan: Plan;
+  h: WorkflowHandle<typeof patchCluster>;
+  workflowId: string;
+}
+
+/** A 1-master (or 3) cluster with 2 agents, a worker, and a started patch for `fn` to steer. */
+export async function withPatch(
+  env: Env,
+  opts: Partial<SimOptions> & { masters?: number; agents?: number },
+  fn: (r: Run) => Promise<void>,
+  gates: Partial<Plan['policy']['gates']> = SHORT_GATES,
+  /** Change the cluster before the patch starts (e.g. a host already patched). */
+  prepare?: (cluster: SimCluster) => void
+): Promise<void> {
+  const { cluster, plan } = await simWithPlan(
+    { masters: 1, agents: 2, ...opts },
+    { agentConcurrency: 1, gates: gates as Plan['policy']['gates'] }
+  );
+  try {
+    prepare?.(cluster);
+    const taskQueue = uniqueTaskQueue('faults');
+    const worker = await patchWorker(env.nativeConnection, taskQueue);
+    await worker.runUntil(async () => {
+      const workflowId = `e2e-fault-${taskQueue}`;
+      const h = await env.client.workflow.start<typeof patchCluster>('patchCluster', {
+        taskQueue,
+        workflowId,
+        args: [{ plan }],
+      });
+      try {
+        await fn({ cluster, plan, h, workflowId });
+      } finally {
+        await h.terminate('test over').catch(() => undefined);
+      }
+    });
+  } finally {
+    await cluster.stop();
+  }
+}
+
+export async function pendingFor(h: Run['h'], subject: string): Promise<PendingDecision> {
+  let found: PendingDecision | undefined;
+  await waitFor(
+    async () => {
+      const { status } = await h.describe();
+      if (status.name !== 'RUNNING') {
+        const why = await h.result().then(
+          (r) => JSON.stringify(r),
+          (e) => String(e?.cause?.message ?? e)
+        );
+        throw new Error(`the patch closed ${status.name} instead of asking about ${subject}: ${why}`);
+      }
+      found = (await h.query(statusQuery)).pending.find((p) => p.subject === subject);
+      return Boolean(found);
+    },
+    `a decision to be asked for ${subject}`,
+    90_000
+  );
+  return found!;
+}
+
+export async function nodeResult(env: Env, r: Run, node: string, attempt = 1): Promise<NodeResult> {
+  return (await env.client.workflow.getHandle(`${r.workflowId}/${node}/attempt-${attempt}`).result()) as NodeResult;
+}
+
+export function diagnosticCommands(n: NodeResult): string {
+  return n.diagnostics?.sections.map((s) => s.command).join('\n') ?? '';
+}
+
+export async function failedReport(h: Run['h']): Promise<PatchReport> {
+  const err = await h.result().then(
+    () => undefined,
+    (e) => e
+  );
+  assert.ok(err instanceof WorkflowFailedError, `expected the patch to fail, got ${String(err)}`);
+  assert.ok(err.cause instanceof ApplicationFailure);
+  return err.cause.details?.[0] as PatchReport;
+}
+
+/** Wait for the patch to get somewhere; if it does not, say where it stands instead. */
+export async function progressTo(r: Run, fn: () => boolean, what: string): Promise<void> {
+  try {
+    await waitFor(fn, what, 60_000);
+  } catch (err) {
+    const st = await r.h.query(statusQuery).catch(() => undefined);
+    const nodes = st?.nodes.map((n) => `${n.id} ${n.state}: ${n.note ?? ''}`).join('\n  ');
+    throw new Error(`${String(err)}; pending: ${JSON.stringify(st?.pending)}; doing: ${st?.activity}\n  ${nodes}`);
+  }
+}
+
+export function scriptRuns(c: SimCluster, node: string): number {
+  return c.truth().hosts[node]?.scriptRuns ?? 0;
+}
