@@ -7,9 +7,12 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { WorkflowFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
 import { closeAllSsh } from '../../src/activities/ssh';
 import type { SimCluster } from '../../src/sim';
 import { decideUpdate, pauseSignal, resumeSignal, statusQuery } from '../../src/workflows/messages';
+import type { patchCluster } from '../../src/workflows/patch-cluster';
 import { failedReport, nodeResult, pendingFor, SHORT_GATES, scriptRuns, withPatch } from '../helpers/patch-run';
 import { type Env, waitFor } from '../helpers/sim-patch';
 import { startTestEnvironment } from '../helpers/temporal';
@@ -106,6 +109,65 @@ describe('never moving on from an unhealthy node', () => {
       assert.equal(n.failureType, 'NotAtTarget');
       assert.equal(n.versionAfter, '2.1.4');
       assert.equal(r.cluster.truth().hosts[a.id]!.version, '2.1.4');
+    });
+  });
+});
+
+describe('one patch per cluster', () => {
+  test('a second patch of the same cluster under another id is refused before it touches anything; once the first closes, a new one may run', {
+    timeout: 180_000,
+  }, async () => {
+    await withPatch(env, { masters: 3, agents: 1 }, async (r) => {
+      await waitFor(() => scriptRuns(r.cluster, r.cluster.masters[0]!.id) === 1, 'the first master script to run');
+      // The way `temporal workflow start` would: another id, the same plan.
+      const second = await env.client.workflow.start<typeof patchCluster>('patchCluster', {
+        taskQueue: r.taskQueue,
+        workflowId: `${r.workflowId}-again`,
+        args: [{ plan: r.plan }],
+      });
+      const err = await second.result().then(
+        () => undefined,
+        (e) => e
+      );
+      assert.ok(err instanceof WorkflowFailedError, String(err));
+      assert.ok(err.cause instanceof ApplicationFailure);
+      assert.equal(err.cause.type, 'ClusterLocked');
+      assert.match(err.cause.message, new RegExp(`being patched by ${r.workflowId}`));
+      const history = await second.fetchHistory();
+      const scheduled = history.events?.filter((e) => e.activityTaskScheduledEventAttributes) ?? [];
+      assert.deepEqual(
+        scheduled.map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name),
+        ['inspectClusterLock'],
+        'the refused patch ran no host activity'
+      );
+      assert.equal((await r.h.result()).outcome, 'succeeded');
+      const truth = r.cluster.truth();
+      assert.equal(truth.maxMastersDownAtOnce, 1);
+      for (const h of Object.values(truth.hosts)) assert.ok(h.scriptRuns <= 1, `${h.id} ran ${h.scriptRuns} scripts`);
+      // The lock was released at the close: a re-run is allowed (and finds nothing to patch).
+      const rerun = await env.client.workflow.start<typeof patchCluster>('patchCluster', {
+        taskQueue: r.taskQueue,
+        workflowId: `${r.workflowId}-rerun`,
+        args: [{ plan: r.plan }],
+      });
+      assert.equal((await rerun.result()).outcome, 'nothing-to-do');
+    });
+  });
+
+  test('a lock whose holder was terminated (e.g. from the Web UI) does not block the next patch', {
+    timeout: 180_000,
+  }, async () => {
+    await withPatch(env, { masters: 1, agents: 1 }, async (r) => {
+      await waitFor(() => scriptRuns(r.cluster, r.cluster.masters[0]!.id) === 1, 'the master script to run');
+      await r.h.terminate('operator terminated it from the Web UI');
+      const next = await env.client.workflow.start<typeof patchCluster>('patchCluster', {
+        taskQueue: r.taskQueue,
+        workflowId: `${r.workflowId}-next`,
+        args: [{ plan: r.plan }],
+      });
+      const report = await next.result();
+      assert.equal(report.outcome, 'succeeded');
+      assert.equal(r.cluster.truth().hosts[r.cluster.masters[0]!.id]!.maxConcurrentScriptRuns, 1);
     });
   });
 });

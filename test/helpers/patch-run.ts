@@ -23,6 +23,7 @@ export const SHORT_GATES = {
 };
 
 export interface Run {
+  taskQueue: string;
   cluster: SimCluster;
   plan: Plan;
   h: WorkflowHandle<typeof patchCluster>;
@@ -54,7 +55,7 @@ export async function withPatch(
         args: [{ plan }],
       });
       try {
-        await fn({ cluster, plan, h, workflowId });
+        await fn({ taskQueue, cluster, plan, h, workflowId });
       } finally {
         await h.terminate('test over').catch(() => undefined);
       }
