@@ -61,7 +61,7 @@ async function backups(plan: Plan, heartbeats: Heartbeats): Promise<BackupsResul
     lines.push(`ZooKeeper snapshot on ${master.id}: ${files.final} (${taken})`);
     await waitForEnsemble(plan, target, heartbeats);
   }
-  if (plan.variant === 'enterprise' && plan.backups.iam === 'take') {
+  if (plan.backups.iam === 'take') {
     heartbeats.beat({ step: 'iam', node: master.id });
     const files = backupFiles(plan.remoteWorkDir, 'iam', key);
     const taken = await runBackup(target, files, iamBackupScript(files), 'IAM database backup', 'iam');

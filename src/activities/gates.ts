@@ -26,7 +26,7 @@ import {
   stateIsLeader,
 } from './parsers';
 import { runCommand } from './ssh';
-import { abortReason, errorText, isNonRetryable, nonRetryable, sleep } from './util';
+import { abortReason, errorText, isNonRetryable, nonRetryable, shq, sleep } from './util';
 
 // ---- the shared poll loop -----------------------------------------------------------------------
 
@@ -140,8 +140,10 @@ export function cockroachCertsDir(dcosVersion: string): string {
   return /^(0|1)\./.test(dcosVersion) ? COCKROACH_CERTS_DIR.before2 : COCKROACH_CERTS_DIR.from2;
 }
 
-export function cockroachStatusCommand(certsDir: string): string {
-  return `sudo -n /opt/mesosphere/bin/cockroach node status --ranges --certs-dir=${certsDir} --host=$(/opt/mesosphere/bin/detect_ip)`;
+/** The runbook's command: `--certs-dir=<dir>` on Enterprise, `--insecure` on open DC/OS. */
+export function cockroachStatusCommand(certsDir: string | 'insecure'): string {
+  const auth = certsDir === 'insecure' ? '--insecure' : `--certs-dir=${shq(certsDir)}`;
+  return `sudo -n /opt/mesosphere/bin/cockroach node status --ranges ${auth} --host=$(/opt/mesosphere/bin/detect_ip)`;
 }
 
 export const MESOS_MASTER_VERSION_COMMAND = '/opt/mesosphere/bin/mesos-master --version';
@@ -217,7 +219,7 @@ export function mesosVersionProbe(input: GateInput): Probe {
 }
 
 export function cockroachProbe(input: GateInput): Probe {
-  let certsDir: string | undefined;
+  let certsDir: string | undefined = input.variant === 'open' ? 'insecure' : undefined;
   return async (signal) => {
     if (!certsDir) {
       const v = await runCommand(input.target, 'cat /opt/mesosphere/etc/dcos-version.json', {

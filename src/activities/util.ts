@@ -4,10 +4,7 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 
-/** Quote a string for POSIX sh as one word. */
-export function shq(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
-}
+export { shq } from '../shared/shell';
 
 /** Sleep `ms`, or reject with the signal's reason as soon as it aborts. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {

@@ -259,7 +259,7 @@ function summarize(
 function backupsOf(d: PlanDraft): Backups {
   return {
     zookeeper: d.backups.zookeeper,
-    iam: d.variant === 'enterprise' ? (d.backups.iam ?? 'take') : 'not-applicable',
+    iam: d.backups.iam ?? 'not-applicable',
   };
 }
 

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
+import { runsIamDatabase } from '../shared/dcos-releases';
 import {
   type BootstrapSpec,
   DEFAULT_GATES,
@@ -189,7 +190,7 @@ function readPlan(ctx: FieldContext, root: Rec, path: string): PlanDraft {
   checkHostSets(ctx, root, nodes, bootstrap);
 
   const policy = readPolicy(ctx, root.policy);
-  const backups = readBackups(ctx, root.backups, variant);
+  const backups = readBackups(ctx, root.backups, variant, from);
   const preflightOverrides = readPreflight(ctx, root.preflight);
   const remoteWorkDir =
     readRemotePath(ctx, root, 'remoteWorkDir', 'remoteWorkDir', {
@@ -581,20 +582,26 @@ function checkGateTimings(ctx: FieldContext, g: GateTimings): void {
   }
 }
 
-function readBackups(ctx: FieldContext, value: unknown, variant: Variant | undefined): PlanDraft['backups'] {
+function readBackups(
+  ctx: FieldContext,
+  value: unknown,
+  variant: Variant | undefined,
+  from: string | undefined
+): PlanDraft['backups'] {
   const rec = readSection(ctx, value, 'backups', 'backups', false);
   const zookeeper = readEnum(ctx, rec, 'zookeeper', 'backups.zookeeper', BACKUP_CHOICES, { required: false }) ?? 'take';
   const iam = readEnum(ctx, rec, 'iam', 'backups.iam', BACKUP_CHOICES, { required: false });
-  if (variant === 'open' && iam !== undefined) {
+  const hasIam = variant !== undefined && runsIamDatabase(variant, from ?? '');
+  if (!hasIam && iam !== undefined) {
     ctx.findings.warning(
       ctx.file,
       'backups.iam',
       'backups-iam-not-applicable',
-      'backups.iam is set but open DC/OS has no IAM database (CockroachDB); it is ignored',
-      'remove backups.iam, or set cluster.variant: enterprise if this is DC/OS Enterprise'
+      `backups.iam is set but open DC/OS ${from} has no IAM database (CockroachDB arrived in open DC/OS 1.13); it is ignored`,
+      'remove backups.iam'
     );
   }
-  return variant === 'enterprise' ? { zookeeper, iam: iam ?? 'take' } : { zookeeper };
+  return hasIam ? { zookeeper, iam: iam ?? 'take' } : { zookeeper };
 }
 
 function readPreflight(ctx: FieldContext, value: unknown): string[] {

@@ -1,5 +1,5 @@
 /**
- * Runbook step 1, "a ZooKeeper snapshot and (Enterprise) an IAM database backup taken": the remote
+ * Runbook step 1, "a ZooKeeper snapshot and an IAM database backup taken": the remote
  * scripts `takeBackups` runs on the first master, and how their output is read. Pure.
  *
  * The ZooKeeper procedure is the DC/OS backup guide's: stop the ZooKeeper instance of that one
@@ -12,9 +12,11 @@
  * file under its final name means "taken": a retried activity reuses it instead of taking another.
  */
 
+import { shq } from '../shared/shell';
+
 /** `dcos-shell dcos-zk backup <file> -v` (DC/OS backup guide, "ZooKeeper backup and restore"). */
 export const ZK_BACKUP_COMMAND = '/opt/mesosphere/bin/dcos-shell dcos-zk backup';
-/** `dcos-shell iam-database-backup` writes SQL to stdout (DC/OS Enterprise installation FAQ). */
+/** `dcos-shell iam-database-backup` writes SQL to stdout (open DC/OS runs the IAM database too, since 1.13). */
 export const IAM_BACKUP_COMMAND = '/opt/mesosphere/bin/dcos-shell iam-database-backup';
 export const EXHIBITOR_UNIT = 'dcos-exhibitor';
 
@@ -38,19 +40,25 @@ export function backupFiles(remoteWorkDir: string, kind: 'zk' | 'iam', key: stri
   return { dir, final: `${dir}/${name}`, partial: `${dir}/.partial/${name}` };
 }
 
-/** Reuse a complete backup, else take one; then report `<size> <mtime>` of the file. */
+/**
+ * Reuse a complete backup, else take one; then report `<size> <mtime>` of the file. Backups hold
+ * the cluster's secrets: root-only files (0600) in root-only directories (0700).
+ */
 function script(f: BackupFiles, take: string[]): string {
   return [
     'set -u',
-    `final=${f.final}`,
-    `partial=${f.partial}`,
+    `final=${shq(f.final)}`,
+    `partial=${shq(f.partial)}`,
+    `dir=${shq(f.dir)}`,
     'if sudo -n test -s "$final"; then',
     `  echo '${MARK} reused'`,
     'else',
-    `  sudo -n mkdir -p ${f.dir}/.partial || exit 1`,
+    '  sudo -n mkdir -p "$dir/.partial" || exit 1',
+    '  sudo -n chmod 0700 "$dir" "$dir/.partial" || exit 1',
     '  sudo -n rm -f "$partial"',
     ...take.map((l) => `  ${l}`),
     '  sudo -n test -s "$partial" || { echo "the backup file is missing or empty: $partial" >&2; exit 1; }',
+    '  sudo -n chmod 0600 "$partial" || exit 1',
     '  sudo -n mv -f "$partial" "$final" || exit 1',
     `  echo '${MARK} taken'`,
     'fi',

@@ -105,8 +105,8 @@ export const CHECKS: Readonly<Record<CheckName, CheckInfo>> = {
     name: 'marathon-event-subscribers',
     scope: 'host',
     hosts: 'masters',
-    what: 'the Marathon start options (`systemctl cat dcos-marathon`) do not enable --event_subscriber http_callback',
-    fix: 'remove `--event_subscriber http_callback` (or MARATHON_EVENT_SUBSCRIBER=http_callback) from the dcos-marathon options on that master and restart Marathon there',
+    what: '/opt/mesosphere/bin/marathon.sh (and the dcos-marathon unit) on the masters do not pass --event_subscriber http_callback',
+    fix: 'remove `--event_subscriber http_callback` (or MARATHON_EVENT_SUBSCRIBER=http_callback) from /opt/mesosphere/bin/marathon.sh (or the dcos-marathon unit) on that master and restart Marathon there',
   },
   'marathon-constraints': {
     name: 'marathon-constraints',

@@ -6,14 +6,22 @@
 import { parseDcosVersion } from '../activities/parsers';
 import type { PreflightFinding } from '../shared/status';
 import { fail, pass, warn } from './catalog';
-import { evaluateEventSubscriber, oneLine } from './marathon';
+import { evaluateEventSubscriber, MARATHON_SCRIPT, oneLine } from './marathon';
 
 export const MIN_SYSTEMD = 218;
 /** `/etc/os-release` IDs (or ID_LIKE entries) of the CentOS/RHEL family, where DC/OS needs ipset. */
 export const RHEL_FAMILY_IDS: readonly string[] = ['centos', 'rhel'];
 export const DCOS_VERSION_FILE = '/opt/mesosphere/etc/dcos-version.json';
 
-export type ProbeSection = 'os-release' | 'systemd' | 'ipv6' | 'ipset' | 'sudo' | 'version' | 'marathon-unit';
+export type ProbeSection =
+  | 'os-release'
+  | 'systemd'
+  | 'ipv6'
+  | 'ipset'
+  | 'sudo'
+  | 'version'
+  | 'marathon-script'
+  | 'marathon-unit';
 
 /** The shell commands of each probe section: read-only, no sudo except `sudo -n true`. */
 export const PROBE_COMMANDS: Readonly<Record<ProbeSection, string>> = {
@@ -25,6 +33,8 @@ export const PROBE_COMMANDS: Readonly<Record<ProbeSection, string>> = {
     'command -v ipset && exit 0; for p in /usr/sbin/ipset /sbin/ipset; do if [ -x "$p" ]; then echo "$p"; exit 0; fi; done; exit 1',
   sudo: 'sudo -n true',
   version: `cat ${DCOS_VERSION_FILE}`,
+  // The runbook's place for the flag: the unit only calls this script.
+  'marathon-script': `cat ${MARATHON_SCRIPT}`,
   'marathon-unit': 'systemctl cat dcos-marathon',
 };
 
@@ -233,7 +243,7 @@ export function evaluateInstalledVersion(
 export function sectionsFor(kind: 'bootstrap' | 'master' | 'agent'): ProbeSection[] {
   if (kind === 'bootstrap') return ['sudo'];
   const common: ProbeSection[] = ['sudo', 'version', 'systemd', 'os-release', 'ipset', 'ipv6'];
-  return kind === 'master' ? [...common, 'marathon-unit'] : common;
+  return kind === 'master' ? [...common, 'marathon-script', 'marathon-unit'] : common;
 }
 
 /** All host findings from one probe's result (the host was reached). */
@@ -253,10 +263,15 @@ export function evaluateProbe(
   );
   if (kind === 'master') {
     const unit = probe['marathon-unit'];
+    const script = probe['marathon-script'];
     findings.push(
-      unit
-        ? evaluateEventSubscriber(host, unit.output, unit.exitCode)
-        : fail('marathon-event-subscribers', 'no answer from systemctl cat dcos-marathon', host)
+      unit && script
+        ? evaluateEventSubscriber(host, script, unit)
+        : fail(
+            'marathon-event-subscribers',
+            `no answer from cat ${MARATHON_SCRIPT} / systemctl cat dcos-marathon`,
+            host
+          )
     );
   }
   return findings;

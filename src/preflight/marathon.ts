@@ -421,18 +421,41 @@ export function enablesHttpCallback(unitText: string): boolean {
     );
 }
 
-export function evaluateEventSubscriber(host: string, unitText: string, exitCode: number): PreflightFinding {
-  if (exitCode !== 0 && !/ExecStart/.test(unitText)) {
+/** Where DC/OS starts Marathon from: the flags (and so an `--event_subscriber`) are in this script. */
+export const MARATHON_SCRIPT = '/opt/mesosphere/bin/marathon.sh';
+
+/**
+ * The runbook: no `--event_subscriber http_callback` in /opt/mesosphere/bin/marathon.sh on the
+ * masters. The unit (`systemctl cat dcos-marathon`) is read too: options can be added there.
+ */
+export function evaluateEventSubscriber(
+  host: string,
+  script: { output: string; exitCode: number },
+  unit: { output: string; exitCode: number }
+): PreflightFinding {
+  if (script.exitCode !== 0) {
     return fail(
       'marathon-event-subscribers',
-      `cannot read the dcos-marathon unit (systemctl cat dcos-marathon exited ${exitCode}: ${oneLine(unitText)})`,
+      `cannot read ${MARATHON_SCRIPT} (exit ${script.exitCode}: ${oneLine(script.output)})`,
       host,
-      'check that this host is a master and that dcos-marathon is installed'
+      'check that this host is a master and that Marathon is installed'
     );
   }
-  return enablesHttpCallback(unitText)
-    ? fail('marathon-event-subscribers', 'the Marathon start options enable --event_subscriber http_callback', host)
-    : pass('marathon-event-subscribers', 'no http_callback event subscriber in the Marathon start options', host);
+  if (enablesHttpCallback(script.output)) {
+    return fail('marathon-event-subscribers', `${MARATHON_SCRIPT} passes --event_subscriber http_callback`, host);
+  }
+  if (unit.exitCode === 0 && enablesHttpCallback(unit.output)) {
+    return fail(
+      'marathon-event-subscribers',
+      'the dcos-marathon unit enables --event_subscriber http_callback in its options',
+      host
+    );
+  }
+  return pass(
+    'marathon-event-subscribers',
+    `no http_callback event subscriber in ${MARATHON_SCRIPT} or the dcos-marathon unit`,
+    host
+  );
 }
 
 export function oneLine(text: string, max = 160): string {

@@ -87,6 +87,8 @@ export interface GateInput {
   deadlineMs: number;
   /** Gate-specific expectation, e.g. the Mesos version for `mesos-version`. */
   expect?: string;
+  /** open: CockroachDB runs `--insecure`; enterprise (the default): with the certificates directory. */
+  variant?: 'open' | 'enterprise';
 }
 
 export interface GateResult {

@@ -35,3 +35,15 @@ export function mesosVersionMatches(seen: string, expected: string): boolean {
   if (expected.split('.').length >= 3) return seen === expected;
   return seen === expected || seen.startsWith(`${expected}.`);
 }
+
+/**
+ * Does this DC/OS run the IAM service on CockroachDB? Enterprise always; open DC/OS since 1.13.
+ * Where it does, the IAM database is backed up and CockroachDB is a master gate.
+ */
+export function runsIamDatabase(variant: 'open' | 'enterprise', dcosVersion: string): boolean {
+  if (variant === 'enterprise') return true;
+  const m = /^(\d+)\.(\d+)/.exec(dcosVersion);
+  if (!m) return true;
+  const [major, minor] = [Number(m[1]), Number(m[2])];
+  return major > 1 || (major === 1 && minor >= 13);
+}

@@ -343,6 +343,7 @@ async function build(opts: SimOptions, dir: string, ownDir: boolean): Promise<Si
         facts: model.host(spec.id).facts,
         userConfig: configYaml,
         exhibitorTls: spec.role === 'master' && variant === 'enterprise' ? exhibitorTls : undefined,
+        marathonEventSubscriber: spec.role === 'master' && (opts.marathon?.eventSubscriber ?? false),
         store,
       });
     };

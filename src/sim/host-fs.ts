@@ -62,7 +62,35 @@ export interface HostFsSpec {
   userConfig: string;
   /** Enterprise masters: the Exhibitor TLS artifacts (file name → content). */
   exhibitorTls?: Record<string, string>;
+  /** Masters: /opt/mesosphere/bin/marathon.sh passes `--event_subscriber http_callback`. */
+  marathonEventSubscriber?: boolean;
   store: FileStore;
+}
+
+/**
+ * /opt/mesosphere/bin/marathon.sh as DC/OS ships it: the dcos-marathon unit only calls it, and
+ * the Marathon flags (among them an `--event_subscriber`, where one was added) live here.
+ */
+export function marathonScript(address: string, eventSubscriber: boolean): string {
+  const zk = 'zk://zk-1.zk:2181,zk-2.zk:2181,zk-3.zk:2181,zk-4.zk:2181,zk-5.zk:2181';
+  return [
+    '#!/bin/bash',
+    '# Start Marathon on a DC/OS master (simulated: dcos-marathon runs in the simulator model).',
+    'source /opt/mesosphere/environment.export',
+    'exec java $MARATHON_JAVA_ARGS -jar "$PKG_PATH/usr/marathon/lib/marathon.jar" \\',
+    `    --zk ${zk}/marathon \\`,
+    `    --master ${zk}/mesos \\`,
+    `    --hostname ${address} \\`,
+    '    --default_accepted_resource_roles "*" \\',
+    '    --mesos_role "slave_public" \\',
+    '    --max_instances_per_offer 100 \\',
+    '    --task_launch_timeout 86400000 \\',
+    '    --enable_features "vips,task_killing,external_volumes,gpu_resources" \\',
+    '    --mesos_authentication_principal "dcos_marathon" \\',
+    ...(eventSubscriber ? ['    --event_subscriber http_callback \\'] : []),
+    '    --mesos_user root "$@"',
+    '',
+  ].join('\n');
 }
 
 function sha1(text: string): string {
@@ -236,6 +264,11 @@ export function layoutHost(s: HostFsSpec): void {
     store.place(path.join(root, 'etc/mesosphere/roles', ROLE_FILE[host.role]), '');
     store.place(path.join(root, 'opt/mesosphere/environment'), 'PATH=/opt/mesosphere/bin:/usr/bin:/bin\n');
     if (host.role === 'master') {
+      writeFileSync(
+        path.join(root, 'opt/mesosphere/bin/marathon.sh'),
+        marathonScript(host.address, s.marathonEventSubscriber ?? false),
+        { mode: 0o755 }
+      );
       const zk = path.join(root, 'opt/mesosphere/active/exhibitor/usr/zookeeper');
       mkdirSync(zk, { recursive: true });
       store.place(

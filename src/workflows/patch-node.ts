@@ -22,6 +22,7 @@ import {
 } from '@temporalio/workflow';
 import type { GateInput, GateName, GateResult, NodeTarget, ScriptRunResult } from '../shared/activity-types';
 import { FailureTypes } from '../shared/activity-types';
+import { runsIamDatabase } from '../shared/dcos-releases';
 import type { GateTimings, NodeSpec, Variant } from '../shared/plan';
 import type { NodeProgress, NodeResult, NodeStateName } from '../shared/status';
 import { healthGate, hostStep, scriptRun } from './activities';
@@ -147,6 +148,7 @@ export async function patchNode(input: PatchNodeInput): Promise<NodeResult> {
       stablePolls: gates.stablePolls,
       deadlineMs: deadline,
       expect,
+      variant: input.variant,
     };
     const fn = {
       'exhibitor-converged': acts.gateExhibitorConverged,
@@ -177,7 +179,7 @@ export async function patchNode(input: PatchNodeInput): Promise<NodeResult> {
       await gate('mesos-master-unit-active', gates.mesosMasterTimeoutMs, undefined, mesosDeadline);
       await gate('registrar-recovered', gates.mesosMasterTimeoutMs, undefined, mesosDeadline);
       await gate('mesos-version', gates.mesosMasterTimeoutMs, input.expectedMesosVersion, mesosDeadline);
-      if (input.variant === 'enterprise') {
+      if (runsIamDatabase(input.variant, input.toVersion)) {
         await gate(
           'cockroach-replicated',
           gates.cockroachTimeoutMs,

@@ -113,6 +113,23 @@ describe('never moving on from an unhealthy node', () => {
   });
 });
 
+describe('CockroachDB and the IAM database on open DC/OS (since 1.13)', () => {
+  test('open DC/OS: the IAM database is backed up, and a master whose CockroachDB does not catch up stops the patch', {
+    timeout: 180_000,
+  }, async () => {
+    await withPatch(env, { masters: 3, agents: 1, variant: 'open' }, async (r) => {
+      const [m1, m2] = r.cluster.masters;
+      r.cluster.inject(m1!.id, { kind: 'cockroach-never-catches-up' });
+      const p = await pendingFor(r.h, m1!.id);
+      assert.match(p.reason, /cockroach/i);
+      assert.equal(scriptRuns(r.cluster, m2!.id), 0, 'the next master never went down');
+      assert.equal(r.cluster.truth().backups.iam.length, 1, 'the IAM database was backed up');
+      const n = await nodeResult(env, r, m1!.id);
+      assert.equal(n.failedStep, 'cockroach-replicated');
+    });
+  });
+});
+
 describe('one patch per cluster', () => {
   test('a second patch of the same cluster under another id is refused before it touches anything; once the first closes, a new one may run', {
     timeout: 180_000,

@@ -47,7 +47,7 @@ export async function simWithPlan(
     const plan: Plan = {
       ...checked.plan,
       policy: { ...checked.plan.policy, ...policy, gates: { ...FAST_GATES, ...policy.gates } },
-      backups: { zookeeper: 'take', iam: checked.plan.variant === 'enterprise' ? 'take' : 'not-applicable' },
+      backups: { zookeeper: 'take', iam: 'take' },
     };
     return { cluster, plan };
   } catch (err) {

@@ -834,9 +834,11 @@ export const cases: Case[] = [
     expect: { code: 'ip-detect-no-shebang', field: 'config.ipDetect', file: 'plan', severity: 'warning' },
   },
   {
-    name: 'backups.iam on open DC/OS is ignored with a warning',
+    name: 'backups.iam on open DC/OS before 1.13 (no IAM database there) is ignored with a warning',
     plan: (p) => {
       p.backups = { iam: 'take' };
+      p.cluster.from = '1.12.3';
+      p.cluster.to = '1.12.4';
     },
     expect: { code: 'backups-iam-not-applicable', field: 'backups.iam', file: 'plan', severity: 'warning' },
   },

@@ -31,7 +31,7 @@ describe('a good plan becomes a typed Plan', () => {
     assert.equal(plan.security, 'disabled');
     assert.deepEqual(plan.policy, DEFAULT_POLICY);
     assert.equal(plan.remoteWorkDir, DEFAULT_REMOTE_WORK_DIR);
-    assert.deepEqual(plan.backups, { zookeeper: 'take', iam: 'not-applicable' });
+    assert.deepEqual(plan.backups, { zookeeper: 'take', iam: 'take' });
     assert.deepEqual(plan.preflightOverrides, []);
     assert.deepEqual(plan.bootstrap, {
       address: '10.0.0.5',

@@ -147,7 +147,7 @@ describe('backups before the first master is touched', () => {
     const script = zookeeperBackupScript(backupFiles('/var/lib/dcos-patch/', 'zk', 'k'));
     assert.match(script, /trap 'sudo -n systemctl start dcos-exhibitor' EXIT HUP INT TERM/);
     assert.match(script, /sudo -n \/opt\/mesosphere\/bin\/dcos-shell dcos-zk backup "\$partial" -v/);
-    assert.match(script, /final=\/var\/lib\/dcos-patch\/backups\/zk-k\.tar\.gz/);
+    assert.match(script, /final='\/var\/lib\/dcos-patch\/backups\/zk-k\.tar\.gz'/);
     assert.ok(script.trimEnd().endsWith('sudo -n systemctl start dcos-exhibitor'));
     assert.deepEqual(parseBackupOutput('@@dcos-patch-backup reused\n@@dcos-patch-backup file 202 1700000000\n'), {
       reused: true,

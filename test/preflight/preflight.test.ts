@@ -321,12 +321,15 @@ describe('preflight on a simulated 3-master cluster', () => {
 });
 
 describe('preflight on Marathon prerequisites', () => {
-  test('the http_callback event subscriber in the Marathon options fails marathon-event-subscribers on the master', async () => {
+  test('the http_callback event subscriber in /opt/mesosphere/bin/marathon.sh (where the runbook looks; the unit only calls it) fails marathon-event-subscribers on the master', async () => {
     const { c, plan } = await simWithPlan({ marathon: { eventSubscriber: true } });
     try {
       const findings = await runPreflight({ plan });
       assert.deepEqual(failures(findings), [`marathon-event-subscribers@${plan.masters[0]!.id}`]);
-      assert.match(finding(findings, 'marathon-event-subscribers', plan.masters[0]!.id).message, /http_callback/);
+      assert.match(
+        finding(findings, 'marathon-event-subscribers', plan.masters[0]!.id).message,
+        /marathon\.sh passes --event_subscriber http_callback/
+      );
     } finally {
       await c.stop();
     }

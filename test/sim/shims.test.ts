@@ -30,8 +30,10 @@ describe('host commands of an open cluster', () => {
     const missing = await sshExec(c, m, 'systemctl status dcos-nope');
     assert.equal(missing.code, 4);
     assert.match(missing.stderr, /Unit dcos-nope\.service could not be found/);
-    const cat = await sshExec(c, m, 'systemctl cat dcos-marathon | grep -- --event_subscriber');
-    assert.match(cat.stdout, /--event_subscriber http_callback/);
+    const cat = await sshExec(c, m, 'systemctl cat dcos-marathon');
+    assert.match(cat.stdout, /ExecStart=\/opt\/mesosphere\/bin\/marathon\.sh$/m, 'the unit only calls marathon.sh');
+    const script = await sshExec(c, m, 'grep -- --event_subscriber /opt/mesosphere/bin/marathon.sh');
+    assert.match(script.stdout, /--event_subscriber http_callback/);
     assert.equal((await sshExec(c, m, 'systemctl --version | head -1')).stdout, 'systemd 219\n');
     c.setFacts(m.id, { systemdVersion: 217 });
     assert.equal((await sshExec(c, m, 'systemctl --version | head -1')).stdout, 'systemd 217\n');
@@ -61,7 +63,7 @@ describe('host commands of an open cluster', () => {
     assert.deepEqual(JSON.parse(cluster.stdout), { status: 0, checks: {} });
   });
 
-  test('the ZooKeeper backup writes the file and is recorded; the IAM backup is Enterprise only', async () => {
+  test('the ZooKeeper backup writes the file and is recorded; open DC/OS 2.1 runs the IAM database too', async () => {
     const m = c.masters[0]!;
     c.resetTruth();
     assert.equal((await sshExec(c, m, 'dcos-shell dcos-zk backup /tmp/zk.tar.gz -v')).code, 1, 'needs root');
@@ -79,8 +81,9 @@ describe('host commands of an open cluster', () => {
       [m.id, '/var/lib/dcos-patch/zk-backup.tar.gz', false]
     );
     const iam = await sshExec(c, m, 'sudo /opt/mesosphere/bin/dcos-shell iam-database-backup');
-    assert.equal(iam.code, 127);
-    assert.deepEqual(c.truth().backups.iam, []);
+    assert.equal(iam.code, 0, iam.stderr);
+    assert.match(iam.stdout, /CREATE TABLE users/);
+    assert.equal(c.truth().backups.iam.length, 1);
   });
 
   test('host facts: IPv6 switch, ipset, os-release, libltdl, detect_ip', async () => {

@@ -67,7 +67,8 @@ export function zkBackup(ctx: CmdContext): CmdResult {
 
 export function iamBackup(ctx: CmdContext): CmdResult {
   const { model, host, env } = ctx;
-  if (env.variant !== 'enterprise') return fail(127, 'iam-database-backup: command not found\n');
+  if (env.variant !== 'enterprise' && !iamOnOpen(ctx.host.version))
+    return fail(127, 'iam-database-backup: command not found\n');
   if (ctx.euid !== 0) return fail(1, 'ERROR: cannot read /run/dcos/pki/bouncer: Permission denied\n');
   if (host.role !== 'master') return fail(1, 'iam-database-backup: run this on a master node\n');
   if (!model.unitActive(host, model.cockroachUnit(host))) {
@@ -85,4 +86,10 @@ export function iamBackup(ctx: CmdContext): CmdResult {
       '',
     ].join('\n')
   );
+}
+
+/** Open DC/OS runs the IAM service on CockroachDB since 1.13. */
+function iamOnOpen(version: string): boolean {
+  const m = /^(\d+)\.(\d+)/.exec(version);
+  return !m || Number(m[1]) > 1 || Number(m[2]) >= 13;
 }

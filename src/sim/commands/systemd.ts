@@ -115,26 +115,9 @@ function status(h: HostState, names: string[]): CmdResult {
   return { code, stdout: out.length > 0 ? `${out.join('\n')}\n` : '', stderr: errs.map((e) => `${e}\n`).join('') };
 }
 
-function marathonExecStart(h: HostState, eventSubscriber: boolean): string {
-  const zk = 'zk://zk-1.zk:2181,zk-2.zk:2181,zk-3.zk:2181,zk-4.zk:2181,zk-5.zk:2181';
-  const lines = [
-    `ExecStart=/opt/mesosphere/bin/marathon.sh \\`,
-    `    --zk ${zk}/marathon \\`,
-    `    --master ${zk}/mesos \\`,
-    `    --hostname ${h.spec.address} \\`,
-    `    --default_accepted_resource_roles "*" \\`,
-    '    --mesos_role "slave_public" \\',
-    '    --max_instances_per_offer 100 \\',
-    '    --task_launch_timeout 86400000 \\',
-    '    --decline_offer_duration 300000 \\',
-    '    --revive_offers_for_new_apps \\',
-    '    --mesos_leader_ui_url "/mesos" \\',
-    '    --enable_features "vips,task_killing,external_volumes,gpu_resources" \\',
-    '    --mesos_authentication_principal "dcos_marathon" \\',
-  ];
-  if (eventSubscriber) lines.push('    --event_subscriber http_callback \\');
-  lines.push('    --mesos_user root');
-  return lines.join('\n');
+/** DC/OS's dcos-marathon unit only calls marathon.sh: the Marathon flags live in that script. */
+function marathonExecStart(): string {
+  return 'EnvironmentFile=/opt/mesosphere/environment\nExecStart=/opt/mesosphere/bin/marathon.sh';
 }
 
 function cat(ctx: CmdContext, names: string[]): CmdResult {
@@ -143,9 +126,7 @@ function cat(ctx: CmdContext, names: string[]): CmdResult {
     const u = ctx.host.units.get(unitName(arg));
     if (!u) return fail(1, `No files found for ${unitName(arg)}.service.\n`);
     const exec =
-      u.def.name === 'dcos-marathon'
-        ? marathonExecStart(ctx.host, ctx.env.marathonEventSubscriber)
-        : `ExecStart=/opt/mesosphere/bin/${u.def.process}`;
+      u.def.name === 'dcos-marathon' ? marathonExecStart() : `ExecStart=/opt/mesosphere/bin/${u.def.process}`;
     out.push(
       `# ${unitPath(u)}`,
       '[Unit]',
