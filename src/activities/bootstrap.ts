@@ -34,6 +34,47 @@ export function generatorCommand(plan: BootstrapInput['plan']): string {
   return `cd ${shq(installerDir)} && sudo -n bash ${shq(installerName)} --generate-node-upgrade-script ${shq(plan.fromVersion)}`;
 }
 
+/** `dcos_generate_config.sh --version` prints `{"version": "2.1.5", "variant": ""}` ("ee" on Enterprise). */
+export function installerVersionCommand(plan: BootstrapInput['plan']): string {
+  const { installerDir, installerName } = plan.bootstrap;
+  return `cd ${shq(installerDir)} && sudo -n bash ${shq(installerName)} --version`;
+}
+
+/** Pure: what the installer says it is, or undefined when its answer is not that JSON. */
+export function parseInstallerVersion(output: string): { version: string; variant: 'open' | 'enterprise' } | undefined {
+  for (const line of output.split('\n').reverse()) {
+    const t = line.trim();
+    if (!t.startsWith('{')) continue;
+    try {
+      const j = JSON.parse(t) as { version?: unknown; variant?: unknown };
+      if (typeof j.version !== 'string') continue;
+      return { version: j.version, variant: j.variant === 'ee' ? 'enterprise' : 'open' };
+    } catch {
+      // not the version line
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The runbook puts the old config and ip-detect in an *empty* genconf/: whatever an earlier
+ * install or generator run left there (except serve/, which the HTTP server may be serving from)
+ * is moved aside into `genconf.before-dcos-patch-<stamp>/`, never deleted.
+ */
+export function emptyGenconfCommand(genconf: string, stamp: string): string {
+  const aside = `${genconf}.before-dcos-patch-${stamp}`;
+  return [
+    `g=${shq(genconf)}; a=${shq(aside)}`,
+    'sudo -n mkdir -p "$g" || exit 1',
+    'for f in "$g"/* "$g"/.[!.]*; do',
+    '  [ -e "$f" ] || [ -L "$f" ] || continue',
+    '  [ "$f" = "$g/serve" ] && continue',
+    '  sudo -n mkdir -p "$a" && sudo -n mv "$f" "$a/" || exit 1',
+    '  echo "moved aside: ${f##*/}"',
+    'done',
+  ].join('\n');
+}
+
 /** Copy one file's content (read on the worker) into genconf/ over SSH stdin. */
 export function copyCommand(genconf: string, name: string, mode: string): string {
   const dest = `${genconf}/${name}`;
@@ -74,7 +115,45 @@ export async function prepareBootstrap(input: BootstrapInput): Promise<Bootstrap
   const signal = cancellationSignal();
   const genconf = `${plan.bootstrap.installerDir.replace(/\/+$/, '')}/genconf`;
 
-  // 1. genconf/: the new config (already merged into the new release's format), ip-detect, license.
+  // 0. the installer must be the plan's target release and variant, or it would patch to another.
+  heartbeat({ phase: 'checking-installer' });
+  const ver = await runCommand(ep, installerVersionCommand(plan), {
+    timeoutMs: COPY_MS,
+    signal,
+    label: `${plan.bootstrap.installerName} --version`,
+  });
+  const installer = parseInstallerVersion(ver.stdout);
+  if (!installer) {
+    throw failed(
+      `${host}: ${plan.bootstrap.installerDir}/${plan.bootstrap.installerName} --version did not print its version (exit ${ver.exitCode}: ${excerpt(ver.stderr || ver.stdout) || 'no output'}). Is bootstrap.installerDir the directory of the DC/OS ${plan.toVersion} installer?`,
+      { host, expected: '{"version": …}', seen: excerpt(ver.stdout) }
+    );
+  }
+  if (installer.version !== plan.toVersion || installer.variant !== plan.variant) {
+    throw nonRetryable(
+      `${host}: the installer ${plan.bootstrap.installerDir}/${plan.bootstrap.installerName} is DC/OS ${installer.version} (${installer.variant}), ` +
+        `but the plan patches to ${plan.toVersion} (${plan.variant}). No node was touched. Put the DC/OS ${plan.toVersion} installer there, or fix cluster.to / cluster.variant.`,
+      FailureTypes.InvalidPlan,
+      {
+        step: 'bootstrap',
+        host,
+        expected: `${plan.toVersion} (${plan.variant})`,
+        seen: `${installer.version} (${installer.variant})`,
+      }
+    );
+  }
+
+  // 1. genconf/, emptied first: the new config (already merged into the new release's format), ip-detect, license.
+  const emptied = await runCommand(ep, emptyGenconfCommand(genconf, String(Date.now())), {
+    timeoutMs: COPY_MS,
+    signal,
+    label: `empty ${genconf}/`,
+  });
+  if (emptied.exitCode !== 0) {
+    throw failed(`${host}: could not empty ${genconf}/ (exit ${emptied.exitCode}: ${excerpt(emptied.stderr)})`, {
+      host,
+    });
+  }
   const files: { name: string; path: string; what: string; mode: string }[] = [
     { name: 'config.yaml', path: plan.config.newConfigPath, what: 'the new config.yaml', mode: '0644' },
     { name: 'ip-detect', path: plan.config.ipDetectPath, what: 'ip-detect', mode: '0755' },

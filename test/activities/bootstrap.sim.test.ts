@@ -53,7 +53,7 @@ describe('the bootstrap node', () => {
     const fake = path.join(dir, 'quiet_generate.sh');
     writeFileSync(
       fake,
-      '#!/bin/bash\necho "====> EXECUTING UPGRADE SCRIPT GENERATION"\necho "all done, no URL today"\n'
+      '#!/bin/bash\n[ "$1" = --version ] && { echo \'{"version": "2.1.5", "variant": ""}\'; exit 0; }\necho "====> EXECUTING UPGRADE SCRIPT GENERATION"\necho "all done, no URL today"\n'
     );
     chmodSync(fake, 0o755);
     const plan: BootstrapInput['plan'] = {

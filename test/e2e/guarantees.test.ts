@@ -113,6 +113,29 @@ describe('never moving on from an unhealthy node', () => {
   });
 });
 
+describe('the installer is the planned release', () => {
+  test('an installer of another release is refused at the bootstrap step, before any master', {
+    timeout: 180_000,
+  }, async () => {
+    await withPatch(
+      env,
+      { masters: 1, agents: 1, targetVersion: '2.1.6' },
+      async (r) => {
+        const p = await pendingFor(r.h, 'bootstrap');
+        assert.match(p.reason, /is DC\/OS 2\.1\.6 \(open\), but the plan patches to 2\.1\.5/);
+        const truth = r.cluster.truth();
+        assert.deepEqual(truth.generatorRuns, [], 'the generator never ran');
+        assert.equal(truth.scriptRuns.length, 0, 'no node script ran');
+        for (const h of Object.values(truth.hosts)) if (h.role !== 'bootstrap') assert.equal(h.version, '2.1.4');
+      },
+      SHORT_GATES,
+      (_c, plan) => {
+        plan.toVersion = '2.1.5';
+      }
+    );
+  });
+});
+
 describe('CockroachDB and the IAM database on open DC/OS (since 1.13)', () => {
   test('open DC/OS: the IAM database is backed up, and a master whose CockroachDB does not catch up stops the patch', {
     timeout: 180_000,

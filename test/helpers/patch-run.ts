@@ -36,15 +36,15 @@ export async function withPatch(
   opts: Partial<SimOptions> & { masters?: number; agents?: number },
   fn: (r: Run) => Promise<void>,
   gates: Partial<Plan['policy']['gates']> = SHORT_GATES,
-  /** Change the cluster before the patch starts (e.g. a host already patched). */
-  prepare?: (cluster: SimCluster) => void
+  /** Change the cluster or the plan before the patch starts (e.g. a host already patched). */
+  prepare?: (cluster: SimCluster, plan: Plan) => void
 ): Promise<void> {
   const { cluster, plan } = await simWithPlan(
     { masters: 1, agents: 2, ...opts },
     { agentConcurrency: 1, gates: gates as Plan['policy']['gates'] }
   );
   try {
-    prepare?.(cluster);
+    prepare?.(cluster, plan);
     const taskQueue = uniqueTaskQueue('faults');
     const worker = await patchWorker(env.nativeConnection, taskQueue);
     await worker.runUntil(async () => {
