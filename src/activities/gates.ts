@@ -25,6 +25,7 @@ import {
   parseSystemctlIsActive,
   stateIsLeader,
 } from './parsers';
+import { readLease } from './remote-run';
 import { runCommand } from './ssh';
 import { abortReason, errorText, isNonRetryable, nonRetryable, shq, sleep } from './util';
 
@@ -285,10 +286,78 @@ export function agentTasksProbe(input: GateInput): Probe {
   return async (signal) => agentTasksReconciled(await leaderState(input.masters, input.target.http, signal), agent);
 }
 
+/** Every probe at once: good only when all are; the observation names what is not. */
+export function allOf(probes: { name: string; probe: Probe }[]): Probe {
+  return async (signal) => {
+    const seen = await Promise.all(
+      probes.map(async ({ name, probe }) => {
+        try {
+          return { name, ...(await probe(signal)) };
+        } catch (err) {
+          if (isNonRetryable(err) || signal?.aborted) throw err;
+          return { name, ok: false, observation: `probe failed: ${errorText(err)}` };
+        }
+      })
+    );
+    const bad = seen.filter((o) => !o.ok);
+    return bad.length === 0
+      ? { ok: true, observation: `${seen.length} checks good` }
+      : { ok: false, observation: bad.map((o) => `${o.name}: ${o.observation}`).join('; ') };
+  };
+}
+
+/** No live node script on that host: its lease is free (another master going down is refused). */
+export function leaseFreeProbe(target: GateInput['target']): Probe {
+  return async (signal) => {
+    const lease = await readLease(target, signal);
+    return lease.held
+      ? { ok: false, observation: `its node script is running (run ${lease.runName ?? 'unknown'})` }
+      : { ok: true, observation: 'no node script running' };
+  };
+}
+
+/**
+ * Right before a master goes down, every master must be healthy now: Exhibitor converged with
+ * every planned master serving, dcos-mesos-master active and the registrar recovered on each, one
+ * elected leader, CockroachDB with no under-replicated range (where it runs), and no other
+ * master running its node script (its host lease held).
+ */
+export function mastersHealthyProbe(input: GateInput): Probe {
+  const on = (m: NodeSpec): GateInput => ({ ...input, target: { ...input.target, node: m } });
+  const probes: { name: string; probe: Probe }[] = [{ name: 'exhibitor', probe: exhibitorProbe(input) }];
+  for (const m of input.masters) {
+    probes.push(
+      { name: `${m.address} dcos-mesos-master`, probe: mesosMasterUnitProbe(on(m)) },
+      { name: `${m.address} registrar`, probe: metricProbe(on(m), 'mesosMaster', 'registrar/log/recovered') }
+    );
+    if (m.id !== input.target.node.id) probes.push({ name: `${m.address} lease`, probe: leaseFreeProbe(on(m).target) });
+  }
+  probes.push({
+    name: 'leader',
+    probe: async (signal) => {
+      const state = await leaderState(input.masters, input.target.http, signal);
+      return { ok: stateIsLeader(state), observation: 'a leading Mesos master' };
+    },
+  });
+  if (input.variant !== undefined && input.expect === 'cockroach')
+    probes.push({ name: 'cockroach', probe: cockroachProbe(input) });
+  return allOf(probes);
+}
+
 // ---- the activities -----------------------------------------------------------------------------
 
 const DIAG =
   'The node is left as it is; its diagnostics are collected. Decide: retry (poll again) or abort (agents: also skip).';
+
+/** Masters, before the script: every master healthy now (see mastersHealthyProbe). */
+export async function gateMastersHealthy(input: GateInput): Promise<GateResult> {
+  return runGate(
+    'masters-healthy',
+    input,
+    mastersHealthyProbe(input),
+    'Not every master is healthy, so this one must not go down now: check the masters named above (journalctl -u dcos-exhibitor, dcos-mesos-master, dcos-cockroach). Nothing was changed on this master. Decide: retry (check again) or abort.'
+  );
+}
 
 /** Masters: Exhibitor on this master lists every master as "serving". */
 export async function gateExhibitorConverged(input: GateInput): Promise<GateResult> {

@@ -18,6 +18,7 @@ export {
   gateAgentTasksReconciled,
   gateCockroachReplicated,
   gateExhibitorConverged,
+  gateMastersHealthy,
   gateMesosMasterUnitActive,
   gateMesosVersion,
   gateRegistrarRecovered,

@@ -32,6 +32,7 @@ export interface PatchActivities {
   runPatchScript(target: NodeTarget, scriptUrl: string, runKey: RunKey, timeoutMs: number): Promise<ScriptRunResult>;
   describeRemoteRun(target: NodeTarget, runKey: RunKey): Promise<RemoteRunState>;
   collectDiagnostics(target: NodeTarget, runKey?: RunKey): Promise<Diagnostics>;
+  gateMastersHealthy(input: GateInput): Promise<GateResult>;
   gateExhibitorConverged(input: GateInput): Promise<GateResult>;
   gateMesosMasterUnitActive(input: GateInput): Promise<GateResult>;
   gateRegistrarRecovered(input: GateInput): Promise<GateResult>;

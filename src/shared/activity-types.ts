@@ -69,6 +69,7 @@ export interface RemoteRunState {
 }
 
 export type GateName =
+  | 'masters-healthy'
   | 'exhibitor-converged'
   | 'mesos-master-unit-active'
   | 'registrar-recovered'
@@ -89,6 +90,8 @@ export interface GateInput {
   expect?: string;
   /** open: CockroachDB runs `--insecure`; enterprise (the default): with the certificates directory. */
   variant?: 'open' | 'enterprise';
+  /** The cluster runs CockroachDB (the IAM database): `masters-healthy` checks its replication too. */
+  cockroach?: boolean;
 }
 
 export interface GateResult {

@@ -52,6 +52,7 @@ export function nodeLabel(node: NodeSpec): string {
 }
 
 const GATE_LABEL: Record<GateName, string> = {
+  'masters-healthy': 'every master healthy before this one goes down',
   'exhibitor-converged': 'exhibitor converged',
   'mesos-master-unit-active': 'dcos-mesos-master active',
   'registrar-recovered': 'registrar recovered',
@@ -149,8 +150,10 @@ export async function patchNode(input: PatchNodeInput): Promise<NodeResult> {
       deadlineMs: deadline,
       expect,
       variant: input.variant,
+      cockroach: runsIamDatabase(input.variant, input.toVersion),
     };
     const fn = {
+      'masters-healthy': acts.gateMastersHealthy,
       'exhibitor-converged': acts.gateExhibitorConverged,
       'mesos-master-unit-active': acts.gateMesosMasterUnitActive,
       'registrar-recovered': acts.gateRegistrarRecovered,
@@ -281,6 +284,10 @@ export async function patchNode(input: PatchNodeInput): Promise<NodeResult> {
       ])
     );
 
+    if (node.role === 'master') {
+      // Never two masters down: every master is verified healthy right before this one goes down.
+      await gate('masters-healthy', gates.exhibitorTimeoutMs);
+    }
     if (node.role !== 'master') {
       await step('preparing', 'removing /opt/mesosphere/lib/libltdl.so.7', () =>
         hostStep.prepareAgent.executeWithOptions({ summary: `${label} · remove libltdl.so.7` }, [target])

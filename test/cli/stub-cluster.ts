@@ -155,6 +155,7 @@ export class StubCluster {
           ],
         };
       },
+      gateMastersHealthy: gate('masters-healthy'),
       gateExhibitorConverged: gate('exhibitor-converged'),
       gateMesosMasterUnitActive: gate('mesos-master-unit-active'),
       gateRegistrarRecovered: gate('registrar-recovered'),

@@ -97,6 +97,35 @@ describe('never moving on from an unhealthy node', () => {
     );
   });
 
+  test('right before a master goes down, every master is checked healthy: a sick other master holds it, and its script never starts', {
+    timeout: 180_000,
+  }, async () => {
+    await withPatch(
+      env,
+      { masters: 3, agents: 1 },
+      async (r) => {
+        const [, m2, m3] = r.cluster.masters;
+        await pendingFor(r.h, m2!.id); // approve master 2: master 1 is patched by now
+        r.cluster.makeMasterNotServing(m3!.id);
+        await r.h.executeUpdate(decideUpdate, { args: [{ subject: m2!.id, decision: 'approve' }] });
+        const p = await pendingFor(r.h, m2!.id);
+        assert.match(p.reason, /every master healthy/);
+        assert.match(p.reason, new RegExp(`${m3!.address.replace(/\./g, '\\.')}`));
+        assert.equal(scriptRuns(r.cluster, m2!.id), 0, 'master 2 never went down');
+        r.cluster.makeMasterNotServing(m3!.id, false);
+        await r.h.executeUpdate(decideUpdate, { args: [{ subject: m2!.id, decision: 'retry' }] });
+        await pendingFor(r.h, m3!.id); // approve master 3
+        await r.h.executeUpdate(decideUpdate, { args: [{ subject: m3!.id, decision: 'approve' }] });
+        assert.equal((await r.h.result()).outcome, 'succeeded');
+        assert.equal(r.cluster.truth().maxMastersDownAtOnce, 1);
+      },
+      SHORT_GATES,
+      (_c, plan) => {
+        plan.policy.approveEachMaster = true;
+      }
+    );
+  });
+
   test('a script that exits 0 without changing the installed version is not "patched"', {
     timeout: 180_000,
   }, async () => {

@@ -133,6 +133,7 @@ export class FakeCluster {
           sections: [{ command: 'systemctl | grep dcos', exitCode: 0, output: 'dcos-mesos-master.service failed' }],
         };
       },
+      gateMastersHealthy: gate('masters-healthy'),
       gateExhibitorConverged: gate('exhibitor-converged'),
       gateMesosMasterUnitActive: gate('mesos-master-unit-active'),
       gateRegistrarRecovered: gate('registrar-recovered'),
