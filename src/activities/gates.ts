@@ -6,11 +6,18 @@
  * saw last. Failures that retrying cannot fix (host key, unreadable credentials) end it at once.
  */
 import { cancellationSignal, heartbeat } from '@temporalio/activity';
-import { FailureTypes, type GateInput, type GateName, type GateResult } from '../shared/activity-types';
+import {
+  type AgentBaseline,
+  FailureTypes,
+  type GateInput,
+  type GateName,
+  type GateResult,
+} from '../shared/activity-types';
 import { mesosVersionMatches } from '../shared/dcos-releases';
 import type { NodeSpec } from '../shared/plan';
 import { getNodeJson } from './http';
 import {
+  agentBaselineOf,
   agentTasksReconciled,
   cockroachReplicated,
   excerpt,
@@ -24,10 +31,20 @@ import {
   parseMesosVersion,
   parseSystemctlIsActive,
   stateIsLeader,
+  tasksBackAsBefore,
 } from './parsers';
 import { readLease } from './remote-run';
 import { runCommand } from './ssh';
-import { abortReason, errorText, isNonRetryable, nonRetryable, shq, sleep } from './util';
+import {
+  ActivityErrorTypes,
+  abortReason,
+  errorText,
+  isNonRetryable,
+  nonRetryable,
+  retryable,
+  shq,
+  sleep,
+} from './util';
 
 // ---- the shared poll loop -----------------------------------------------------------------------
 
@@ -283,7 +300,44 @@ export async function leaderState(
 
 export function agentTasksProbe(input: GateInput): Probe {
   const agent = { address: input.target.node.address, port: input.target.node.ports.mesosAgent };
-  return async (signal) => agentTasksReconciled(await leaderState(input.masters, input.target.http, signal), agent);
+  const baseline = input.baseline;
+  if (!baseline) {
+    return async (signal) => agentTasksReconciled(await leaderState(input.masters, input.target.http, signal), agent);
+  }
+  return async (signal) => {
+    const seen = tasksBackAsBefore(await leaderState(input.masters, input.target.http, signal), agent, baseline);
+    if (seen.lost) {
+      throw nonRetryable(`${input.target.node.id}: ${seen.lost}`, FailureTypes.TasksLost, {
+        host: input.target.node.id,
+        step: 'agent-tasks-reconciled',
+        expected: `agent ${baseline.agentId} with its ${baseline.taskIds.length} tasks running`,
+        seen: seen.observation,
+      });
+    }
+    return seen;
+  };
+}
+
+/** Agents, before the script: the agent id and the tasks running on it, as the leading master sees them. */
+export async function readAgentBaseline(input: Pick<GateInput, 'target' | 'masters'>): Promise<AgentBaseline> {
+  const agent = { address: input.target.node.address, port: input.target.node.ports.mesosAgent };
+  const state = await leaderState(input.masters, input.target.http, activitySignal());
+  try {
+    return agentBaselineOf(state, agent);
+  } catch (err) {
+    throw retryable(`${input.target.node.id}: ${errorText(err)}`, ActivityErrorTypes.HttpUnavailable, {
+      host: input.target.node.id,
+      step: 'read agent baseline',
+    });
+  }
+}
+
+function activitySignal(): AbortSignal | undefined {
+  try {
+    return cancellationSignal();
+  } catch {
+    return undefined;
+  }
 }
 
 /** Every probe at once: good only when all are; the observation names what is not. */

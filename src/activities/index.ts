@@ -22,6 +22,7 @@ export {
   gateMesosMasterUnitActive,
   gateMesosVersion,
   gateRegistrarRecovered,
+  readAgentBaseline,
 } from './gates';
 export {
   collectDiagnostics,

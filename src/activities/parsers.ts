@@ -6,6 +6,8 @@
  * is one line an operator can read ("2/3 serving; 10.0.0.12 down").
  */
 
+import type { AgentBaseline } from '../shared/activity-types';
+
 /** One health observation: good or not, and what was seen. */
 export interface Observation {
   ok: boolean;
@@ -187,16 +189,104 @@ const RUNNING = 'TASK_RUNNING';
  * is registered and active, and every task on it is TASK_RUNNING (none staging, unreachable,
  * lost or otherwise). Observation e.g. "agent active, 3/3 tasks TASK_RUNNING".
  */
-export function agentTasksReconciled(state: unknown, agent: { address: string; port: number }): Observation {
-  if (!isRecord(state)) return { ok: false, observation: 'leader /state is not a JSON object' };
+/** The leader's `/state` entry for the agent at this address and port. */
+function findSlave(state: Record<string, unknown>, agent: { address: string; port: number }) {
   const slaves = Array.isArray(state.slaves) ? state.slaves.filter(isRecord) : [];
-  const slave = slaves.find((s) => {
+  return slaves.find((s) => {
     if (typeof s.pid === 'string') {
       const p = parseMesosPid(s.pid);
       if (p && p.address === agent.address && p.port === agent.port) return true;
     }
     return s.hostname === agent.address && (s.port === undefined || s.port === agent.port);
   });
+}
+
+/** Every task of the leader's `/state`, with the list it came from. */
+function allTasks(state: Record<string, unknown>): { task: Record<string, unknown>; completed: boolean }[] {
+  const out: { task: Record<string, unknown>; completed: boolean }[] = [];
+  for (const f of (Array.isArray(state.frameworks) ? state.frameworks : []).filter(isRecord)) {
+    for (const key of ['tasks', 'unreachable_tasks', 'completed_tasks'] as const) {
+      for (const t of Array.isArray(f[key]) ? f[key] : []) {
+        if (isRecord(t))
+          out.push({
+            task: key === 'unreachable_tasks' ? { ...t, state: 'TASK_UNREACHABLE' } : t,
+            completed: key === 'completed_tasks',
+          });
+      }
+    }
+  }
+  return out;
+}
+
+/** Pure: the agent's id and its running tasks, from the leader's `/state`, before the agent goes down. */
+export function agentBaselineOf(state: unknown, agent: { address: string; port: number }): AgentBaseline {
+  if (!isRecord(state)) throw new Error('leader /state is not a JSON object');
+  const slave = findSlave(state, agent);
+  if (!slave || typeof slave.id !== 'string')
+    throw new Error(`agent ${agent.address} is not registered with the leading master`);
+  const taskIds = allTasks(state)
+    .filter(
+      ({ task, completed }) =>
+        !completed && task.slave_id === slave.id && task.state === RUNNING && typeof task.id === 'string'
+    )
+    .map(({ task }) => task.id as string);
+  return { agentId: slave.id, taskIds };
+}
+
+/** Final states a framework ends a task in itself: the task was not lost to the patch. */
+const ENDED_BY_FRAMEWORK = new Set(['TASK_FINISHED', 'TASK_KILLED', 'TASK_FAILED']);
+
+/**
+ * Pure: the agent is back under the agent id it had and every task it ran before is running
+ * again (or was ended by its own framework). `lost` is set when waiting cannot help any more:
+ * the agent came back as a new agent, or baseline tasks ended lost.
+ */
+export function tasksBackAsBefore(
+  state: unknown,
+  agent: { address: string; port: number },
+  baseline: AgentBaseline
+): Observation & { lost?: string } {
+  if (!isRecord(state)) return { ok: false, observation: 'leader /state is not a JSON object' };
+  const slave = findSlave(state, agent);
+  if (!slave) return { ok: false, observation: `agent ${agent.address} not registered with the leading master` };
+  if (typeof slave.id === 'string' && slave.id !== baseline.agentId) {
+    const reason = `agent ${agent.address} re-registered under a new agent id ${slave.id} (it was ${baseline.agentId}): the masters dropped its tasks (${baseline.taskIds.length}: ${baseline.taskIds.slice(0, 10).join(', ')}${baseline.taskIds.length > 10 ? ', …' : ''})`;
+    return { ok: false, observation: reason, lost: reason };
+  }
+  if (slave.active !== true) return { ok: false, observation: `agent ${agent.address} registered but not active` };
+  const byId = new Map<string, string>();
+  for (const { task } of allTasks(state)) {
+    if (typeof task.id === 'string' && task.slave_id === baseline.agentId)
+      byId.set(task.id, String(task.state ?? 'TASK_UNKNOWN'));
+  }
+  const lost: string[] = [];
+  const waiting: string[] = [];
+  let ended = 0;
+  for (const id of baseline.taskIds) {
+    const st = byId.get(id);
+    if (st === RUNNING) continue;
+    if (st && ENDED_BY_FRAMEWORK.has(st)) ended++;
+    else if (
+      st === undefined ||
+      ['TASK_LOST', 'TASK_GONE', 'TASK_GONE_BY_OPERATOR', 'TASK_DROPPED', 'TASK_ERROR'].includes(st)
+    )
+      lost.push(`${id} (${st ?? 'gone'})`);
+    else waiting.push(`${id} ${st}`);
+  }
+  const running = baseline.taskIds.length - lost.length - waiting.length - ended;
+  const head = `agent ${baseline.agentId} active, ${running}/${baseline.taskIds.length} of its tasks running again${ended ? `, ${ended} ended by their framework` : ''}`;
+  if (lost.length > 0) {
+    const reason = `${head}; tasks lost: ${lost.slice(0, 10).join(', ')}${lost.length > 10 ? ', …' : ''}`;
+    return { ok: false, observation: reason, lost: reason };
+  }
+  return waiting.length > 0
+    ? { ok: false, observation: `${head}; waiting for ${waiting.slice(0, 5).join(', ')}` }
+    : { ok: true, observation: head };
+}
+
+export function agentTasksReconciled(state: unknown, agent: { address: string; port: number }): Observation {
+  if (!isRecord(state)) return { ok: false, observation: 'leader /state is not a JSON object' };
+  const slave = findSlave(state, agent);
   if (!slave) return { ok: false, observation: `agent ${agent.address} not registered with the leading master` };
   const agentId = typeof slave.id === 'string' ? slave.id : '';
   if (slave.active !== true) return { ok: false, observation: `agent ${agent.address} registered but not active` };

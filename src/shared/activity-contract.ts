@@ -4,6 +4,7 @@
  * stand-ins are checked against it too.
  */
 import type {
+  AgentBaseline,
   BackupsResult,
   BootstrapInput,
   BootstrapResult,
@@ -40,6 +41,7 @@ export interface PatchActivities {
   gateCockroachReplicated(input: GateInput): Promise<GateResult>;
   gateAgentRegistered(input: GateInput): Promise<GateResult>;
   gateAgentTasksReconciled(input: GateInput): Promise<GateResult>;
+  readAgentBaseline(input: Pick<GateInput, 'target' | 'masters'>): Promise<AgentBaseline>;
   patchIsRunning(workflowId: string): Promise<boolean>;
   inspectClusterLock(lockWorkflowId: string): Promise<LockHolder>;
 }

@@ -92,6 +92,14 @@ export interface GateInput {
   variant?: 'open' | 'enterprise';
   /** The cluster runs CockroachDB (the IAM database): `masters-healthy` checks its replication too. */
   cockroach?: boolean;
+  /** Agents: what the agent ran before its script; `agent-tasks-reconciled` wants it all back. */
+  baseline?: AgentBaseline;
+}
+
+/** An agent before its script: its agent id and the tasks running on it (the leader's view). */
+export interface AgentBaseline {
+  agentId: string;
+  taskIds: string[];
 }
 
 export interface GateResult {
@@ -159,6 +167,8 @@ export const FailureTypes = {
   NotAtTarget: 'NotAtTarget',
   /** Another patch holds the cluster lock. */
   ClusterLocked: 'ClusterLocked',
+  /** An agent came back without its tasks (a new agent id, or tasks lost): waiting cannot help. */
+  TasksLost: 'TasksLost',
 } as const;
 
 /** Who holds a cluster lock (inspectClusterLock). */

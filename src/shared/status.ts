@@ -125,6 +125,8 @@ export interface NodeResult {
   versionBefore?: string;
   versionAfter?: string;
   script?: ScriptRunResult;
+  /** Agents: the agent id and how many tasks ran on it before the script. */
+  baseline?: { agentId: string; tasks: number };
   gates: GateResult[];
   diagnostics?: Diagnostics;
   /** Aborted: what state the remote script was left in. */

@@ -13,6 +13,7 @@ const KINDS: readonly FaultKind[] = [
   'ssh-refuse',
   'host-key-change',
   'unit-never-returns',
+  'agent-new-id',
   'exhibitor-never-converges',
   'cockroach-never-catches-up',
   'wrong-version-after-patch',
@@ -60,6 +61,9 @@ export function parseFault(value: unknown): Fault {
       break;
     case 'unit-never-returns':
       str('unit', true);
+      break;
+    case 'agent-new-id':
+      num('times', false);
       break;
     case 'wrong-version-after-patch':
       str('version', true);

@@ -24,7 +24,7 @@ function taskJson(model: ClusterModel, agent: HostState, t: TaskState): Record<s
     name: t.name,
     framework_id: model.marathonFrameworkId,
     executor_id: t.executorId ?? '',
-    slave_id: agent.agentId,
+    slave_id: t.slaveId ?? agent.agentId,
     state: t.state,
     resources: { cpus: 0.1, mem: 128, disk: 0, gpus: 0 },
     role: 'slave_public',

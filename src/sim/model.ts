@@ -41,6 +41,8 @@ export interface TaskState {
   /** Pod tasks run under a DEFAULT executor. */
   executorId?: string;
   updatedAt: number;
+  /** The agent id the task ran under, once the agent has registered under another one. */
+  slaveId?: string;
 }
 
 export interface HostState {
@@ -511,8 +513,43 @@ export class ClusterModel {
     this.changed();
   }
 
+  /**
+   * The agent comes back under a new agent id: the tasks of the old id are lost, and Marathon
+   * launches a replacement for each (a new task id) on the agent.
+   */
+  /** New agent ids, past every id handed out at start-up. */
+  private agentIdSeq = 100_000;
+
+  private reregisterUnderNewId(h: HostState, now: number): void {
+    const old = h.agentId;
+    h.agentId = `${this.masterId}-S${++this.agentIdSeq}`;
+    const replacements: TaskState[] = [];
+    for (const t of h.tasks) {
+      if (t.slaveId !== undefined) continue;
+      t.slaveId = old;
+      if (t.state === 'TASK_LOST') continue;
+      t.state = 'TASK_LOST';
+      t.updatedAt = now;
+      this.truth.tasksLost.push({ agent: h.spec.id, taskId: t.id, at: now });
+      replacements.push({
+        ...t,
+        id: `${t.id.split('.')[0]}.${randomUUID()}`,
+        state: 'TASK_UNREACHABLE',
+        slaveId: undefined,
+      });
+    }
+    h.tasks.push(...replacements);
+    this.journalLine(h, slaveUnit(h.role), 'mesos-master', `Agent ${old} re-registered as a new agent ${h.agentId}`);
+  }
+
   private registerAgent(h: HostState): void {
     const now = Date.now();
+    const newId = h.faults.find('agent-new-id');
+    if (newId) {
+      if (newId.times === undefined || newId.times <= 1) h.faults.remove(newId);
+      else h.faults.consume(newId);
+      this.reregisterUnderNewId(h, now);
+    }
     h.registered = true;
     h.removed = false;
     h.awaitingLeader = false;

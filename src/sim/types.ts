@@ -49,6 +49,12 @@ export type Fault =
   | { kind: 'host-key-change' }
   /** When the host's units start again, this unit fails and stays failed (until cleared). */
   | { kind: 'unit-never-returns'; unit: string }
+  /**
+   * Agent: when its units start again it registers under a new agent id (as after its work dir
+   * was lost): the masters mark the tasks of the old id TASK_LOST and Marathon launches
+   * replacements (new task ids) on it. Once (or `times`).
+   */
+  | { kind: 'agent-new-id'; times?: number }
   /** Master: after its Exhibitor restarts it stays "not serving". */
   | { kind: 'exhibitor-never-converges' }
   /** Master: after CockroachDB restarts, `ranges_underreplicated` stays > 0. */

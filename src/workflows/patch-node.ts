@@ -20,7 +20,14 @@ import {
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { GateInput, GateName, GateResult, NodeTarget, ScriptRunResult } from '../shared/activity-types';
+import type {
+  AgentBaseline,
+  GateInput,
+  GateName,
+  GateResult,
+  NodeTarget,
+  ScriptRunResult,
+} from '../shared/activity-types';
 import { FailureTypes } from '../shared/activity-types';
 import { runsIamDatabase } from '../shared/dcos-releases';
 import type { GateTimings, NodeSpec, Variant } from '../shared/plan';
@@ -151,6 +158,7 @@ export async function patchNode(input: PatchNodeInput): Promise<NodeResult> {
       expect,
       variant: input.variant,
       cockroach: runsIamDatabase(input.variant, input.toVersion),
+      ...(name === 'agent-tasks-reconciled' && baseline ? { baseline } : {}),
     };
     const fn = {
       'masters-healthy': acts.gateMastersHealthy,
@@ -175,6 +183,9 @@ export async function patchNode(input: PatchNodeInput): Promise<NodeResult> {
   }
 
   /** The runbook's health gates for this node's role, each held before the next starts. */
+  /** Agents: the agent id and running tasks before the script; the tasks gate wants them all back. */
+  let baseline: AgentBaseline | undefined;
+
   async function verify(windowStartMs: number): Promise<void> {
     if (node.role === 'master') {
       await gate('exhibitor-converged', gates.exhibitorTimeoutMs);
@@ -292,6 +303,12 @@ export async function patchNode(input: PatchNodeInput): Promise<NodeResult> {
       await step('preparing', 'removing /opt/mesosphere/lib/libltdl.so.7', () =>
         hostStep.prepareAgent.executeWithOptions({ summary: `${label} · remove libltdl.so.7` }, [target])
       );
+      baseline = await step('preparing', 'recording the agent id and its running tasks', () =>
+        hostStep.readAgentBaseline.executeWithOptions({ summary: `${label} · record agent id and tasks` }, [
+          { target, masters: input.masters },
+        ])
+      );
+      result.baseline = { agentId: baseline.agentId, tasks: baseline.taskIds.length };
     }
 
     const scriptDeadline = Date.now() + gates.scriptTimeoutMs;

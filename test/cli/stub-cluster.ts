@@ -156,6 +156,7 @@ export class StubCluster {
         };
       },
       gateMastersHealthy: gate('masters-healthy'),
+      readAgentBaseline: async () => ({ agentId: 'stand-in', taskIds: [] }),
       gateExhibitorConverged: gate('exhibitor-converged'),
       gateMesosMasterUnitActive: gate('mesos-master-unit-active'),
       gateRegistrarRecovered: gate('registrar-recovered'),

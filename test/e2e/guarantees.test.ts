@@ -241,6 +241,26 @@ describe('one patch per cluster', () => {
   });
 });
 
+describe('an agent keeps its tasks', () => {
+  test('an agent that comes back under a new agent id, its tasks lost and replaced, is not "reconciled": the node fails naming the lost tasks', {
+    timeout: 180_000,
+  }, async () => {
+    await withPatch(env, { masters: 1, agents: 2 }, async (r) => {
+      const a = r.cluster.agents[0]!;
+      r.cluster.inject(a.id, { kind: 'agent-new-id' });
+      const p = await pendingFor(r.h, a.id);
+      assert.match(p.reason, /re-registered under a new agent id/);
+      const n = await nodeResult(env, r, a.id);
+      assert.equal(n.failureType, 'TasksLost');
+      assert.ok((n.baseline?.tasks ?? 0) > 0, 'the baseline recorded its tasks');
+      const lost = r.cluster.truth().tasksLost.filter((t) => t.agent === a.id);
+      assert.ok(lost.length > 0);
+      for (const t of lost.slice(0, 3)) assert.match(p.reason, new RegExp(t.taskId.replace(/\./g, '\\.')));
+      assert.equal(scriptRuns(r.cluster, r.cluster.agents[1]!.id), 0, 'no other agent started while asking');
+    });
+  });
+});
+
 describe('pause holds everything', () => {
   test('a pause during the survey holds the backups and the generator until resume', { timeout: 180_000 }, async () => {
     await withPatch(env, { masters: 1, agents: 1 }, async (r) => {

@@ -134,6 +134,7 @@ export class FakeCluster {
         };
       },
       gateMastersHealthy: gate('masters-healthy'),
+      readAgentBaseline: async () => ({ agentId: 'stand-in', taskIds: [] }),
       gateExhibitorConverged: gate('exhibitor-converged'),
       gateMesosMasterUnitActive: gate('mesos-master-unit-active'),
       gateRegistrarRecovered: gate('registrar-recovered'),
