@@ -185,6 +185,15 @@ function checkMesosVersion(d: PlanDraft, findings: Findings): string | undefined
       `set cluster.mesosVersion to the Mesos version of DC/OS ${d.to} (its release notes list it)`
     );
   }
+  if (known && d.from !== undefined && d.from !== d.to && mesosVersionFor(d.from) === known) {
+    findings.warning(
+      d.file,
+      'cluster.mesosVersion',
+      'mesos-version-gate-proves-nothing',
+      `DC/OS ${d.from} and ${d.to} ship the same Mesos (${known}): the mesos-version gate cannot tell a patched master from an unpatched one`,
+      'nothing to change: dcos-version.json, re-read on every node after its script, is what shows it runs the target (the report says so too)'
+    );
+  }
   return known;
 }
 

@@ -385,7 +385,8 @@ export function readRemotePath(
     );
     return undefined;
   }
-  if (value.split('/').includes('..') || value === '/') {
+  const normal = normalizeRemotePath(value);
+  if (value.split('/').includes('..') || normal === '/') {
     ctx.findings.error(
       ctx.file,
       field,
@@ -395,7 +396,23 @@ export function readRemotePath(
     );
     return undefined;
   }
-  return value;
+  return normal;
+}
+
+/** `//var/./lib/` → `/var/lib`: the path the remote shell would use, for every check and command. */
+export function normalizeRemotePath(p: string): string {
+  return `/${p
+    .split('/')
+    .filter((seg) => seg !== '' && seg !== '.')
+    .join('/')}`;
+}
+
+/** Directories that are tmpfs (emptied at boot) on the Linux distributions DC/OS runs on. */
+const VOLATILE_DIRS = ['/tmp', '/run', '/var/run', '/dev/shm', '/dev'];
+
+/** Is this remote directory on a filesystem that a reboot empties? */
+export function isVolatileRemoteDir(p: string): boolean {
+  return VOLATILE_DIRS.some((d) => p === d || p.startsWith(`${d}/`));
 }
 
 /** A file name (no directory) used in remote commands. */
@@ -408,12 +425,13 @@ export function readFileName(
 ): string {
   const value = readString(ctx, rec, key, field, { required: false, example: fallback });
   if (value === undefined) return fallback;
-  if (!SAFE_FILE_NAME.test(value)) {
+  // A leading "-" would be read as an option (`sudo bash -c …`); "." and ".." name directories.
+  if (!SAFE_FILE_NAME.test(value) || value.startsWith('-') || value === '.' || value === '..') {
     ctx.findings.error(
       ctx.file,
       field,
       'path-shell-unsafe',
-      `${field} "${value}" must be a plain file name (no directory, no characters that need shell quoting)`,
+      `${field} "${value}" must be a plain file name (no directory, no leading "-", no characters that need shell quoting)`,
       `use a name like ${fallback}; put the directory in the matching *Dir field`
     );
     return fallback;

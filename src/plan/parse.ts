@@ -28,6 +28,7 @@ import {
   checkUnknownKeys,
   type FieldContext,
   isRec,
+  isVolatileRemoteDir,
   join,
   type Rec,
   readBool,
@@ -198,6 +199,15 @@ function readPlan(ctx: FieldContext, root: Rec, path: string): PlanDraft {
       fallback: DEFAULT_REMOTE_WORK_DIR,
       example: DEFAULT_REMOTE_WORK_DIR,
     }) ?? DEFAULT_REMOTE_WORK_DIR;
+  if (isVolatileRemoteDir(remoteWorkDir)) {
+    ctx.findings.error(
+      ctx.file,
+      'remoteWorkDir',
+      'remote-work-dir-volatile',
+      `remoteWorkDir ${remoteWorkDir} is on tmpfs on the hosts (emptied at boot): the node script's run markers and host lease must survive a reboot, or a rebooted node's run is forgotten`,
+      `use a directory on disk, e.g. ${DEFAULT_REMOTE_WORK_DIR}`
+    );
+  }
 
   return {
     file: ctx.file,

@@ -14,8 +14,8 @@ import { type AuthMaterial, createAuthMaterial, issueToken } from './auth';
 import { COMMANDS } from './commands';
 import type { CmdResult, SimEnv } from './commands/context';
 import { createControlServer } from './control-api';
-import { killClusterProcesses, signalGroup } from './exec';
-import { applyFacts, FileStore, installerDir, installerName, layoutHost } from './host-fs';
+import { hostProcesses, killClusterProcesses, signalGroup } from './exec';
+import { applyFacts, FileStore, installerDir, installerName, layoutHost, writeBootId } from './host-fs';
 import {
   applyPortStates,
   createHostRuntime,
@@ -410,6 +410,20 @@ async function build(opts: SimOptions, dir: string, ownDir: boolean): Promise<Si
       resetTruth: () => model.truth.reset(model.mastersDownNow().length, model.agentsDownNow().length),
       stopUnits: (n) => model.stopUnits(rt(n).state),
       startUnits: (n) => model.startUnits(rt(n).state),
+      reboot: (n) => {
+        const r = rt(n);
+        layoutRoot(r.spec);
+        for (const pid of hostProcesses(clusterId, r.spec.id)) {
+          try {
+            process.kill(pid, 'SIGKILL');
+          } catch {
+            // gone already
+          }
+        }
+        writeBootId(r.spec.root);
+        model.stopUnits(r.state);
+        model.startUnits(r.state);
+      },
       makeAgentUnregistered: (n, on = true) => model.setForceUnregistered(rt(n).state, on),
       makeMasterNotServing: (n, on = true) => model.setForceNotServing(rt(n).state, on),
       stop: () => {

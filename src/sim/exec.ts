@@ -13,10 +13,16 @@ const HOST_TREES = '(?:opt|etc|var|run|home|tmp|root)';
 /** A path starts at the start of the text or after whitespace, a quote, `=`, `:`, `;`, `(`, `|`, `&`, `<`, `>`, a backtick, `{` or `,`. */
 const PATH_START = /(^|[\s"'=:;(|&<>`{,])(\/(?:opt|etc|var|run|home|tmp|root))(?=\/|$|[\s"';|&)<>`},])/g;
 
+/** Each host has its own boot id (a new one at every reboot): `.sim/boot_id` in its root. */
+const BOOT_ID = /\/proc\/sys\/kernel\/random\/boot_id\b/g;
+export const BOOT_ID_FILE = '.sim/boot_id';
+
 /** Rewrite host-local absolute paths in a command to live under `root`. */
 export function rewritePaths(command: string, root: string): string {
   const base = root.endsWith('/') ? root.slice(0, -1) : root;
-  return command.replace(PATH_START, (_m, lead: string, p: string) => `${lead}${base}${p}`);
+  return command
+    .replace(BOOT_ID, `${base}/${BOOT_ID_FILE}`)
+    .replace(PATH_START, (_m, lead: string, p: string) => `${lead}${base}${p}`);
 }
 
 const LOCAL_DCOS_PORT = /\b(?:localhost|127\.0\.0\.1):(8181|5050|5051|8080)\b/g;
@@ -132,6 +138,18 @@ export function clusterProcesses(clusterId: string): number[] {
     }
   }
   return found;
+}
+
+/** Pids of every live process started on one simulated host (SIM_HOST in its environment). */
+export function hostProcesses(clusterId: string, nodeId: string): number[] {
+  const marker = `SIM_HOST=${nodeId}\0`;
+  return clusterProcesses(clusterId).filter((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/environ`, 'latin1').includes(marker);
+    } catch {
+      return false;
+    }
+  });
 }
 
 /** SIGKILL every process of the cluster, including `setsid nohup` ones that left our process groups. */

@@ -3,7 +3,7 @@
  * runbook reads (dcos-version.json, user.config.yaml, roles, libltdl, Exhibitor TLS artifacts),
  * /etc/os-release, the installer on the bootstrap node, and the shims.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { mesosphereBinShims, render, shimTemplate, simBinShims } from './shims';
@@ -91,6 +91,11 @@ export function marathonScript(address: string, eventSubscriber: boolean): strin
     '    --mesos_user root "$@"',
     '',
   ].join('\n');
+}
+
+/** A new boot id for the host (at layout, and at every simulated reboot). */
+export function writeBootId(root: string): void {
+  writeFileSync(path.join(root, '.sim/boot_id'), `${randomUUID()}\n`);
 }
 
 function sha1(text: string): string {
@@ -243,6 +248,7 @@ export function layoutHost(s: HostFsSpec): void {
   }
   mkdirSync(root, { recursive: true });
   for (const d of new Set(dirs)) mkdirSync(path.join(root, d));
+  writeBootId(root);
   placeAll(store, path.join(root, 'sim-bin'), simBinShims(), 0o755);
 
   if (host.role === 'bootstrap') {

@@ -247,6 +247,11 @@ export interface SimCluster {
   setFacts(nodeId: string, facts: Partial<HostFacts>): void;
   truth(): GroundTruth;
   resetTruth(): void;
+  /**
+   * Reboot a host: every process on it is killed (a detached node script too, releasing its
+   * locks), it gets a new boot id, and its DC/OS units stop and start again.
+   */
+  reboot(nodeId: string): void;
   /** Helper: stop every DC/OS unit of a host (as the patch script's swap does). */
   stopUnits(nodeId: string): void;
   /** Helper: start every DC/OS unit of a host. */

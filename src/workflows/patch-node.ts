@@ -29,7 +29,7 @@ import type {
   ScriptRunResult,
 } from '../shared/activity-types';
 import { FailureTypes } from '../shared/activity-types';
-import { runsIamDatabase } from '../shared/dcos-releases';
+import { mesosVersionFor, runsIamDatabase } from '../shared/dcos-releases';
 import type { GateTimings, NodeSpec, Variant } from '../shared/plan';
 import type { NodeProgress, NodeResult, NodeStateName } from '../shared/status';
 import { healthGate, hostStep, scriptRun } from './activities';
@@ -192,7 +192,10 @@ export async function patchNode(input: PatchNodeInput): Promise<NodeResult> {
       const mesosDeadline = Date.now() + gates.mesosMasterTimeoutMs;
       await gate('mesos-master-unit-active', gates.mesosMasterTimeoutMs, undefined, mesosDeadline);
       await gate('registrar-recovered', gates.mesosMasterTimeoutMs, undefined, mesosDeadline);
-      await gate('mesos-version', gates.mesosMasterTimeoutMs, input.expectedMesosVersion, mesosDeadline);
+      const mesos = await gate('mesos-version', gates.mesosMasterTimeoutMs, input.expectedMesosVersion, mesosDeadline);
+      if (input.expectedMesosVersion === mesosVersionFor(input.fromVersion) && input.fromVersion !== input.toVersion) {
+        mesos.observation += ` (the same Mesos as ${input.fromVersion}: this gate proves nothing; dcos-version.json re-read after the script shows ${input.toVersion})`;
+      }
       if (runsIamDatabase(input.variant, input.toVersion)) {
         await gate(
           'cockroach-replicated',

@@ -1,10 +1,12 @@
 // The node patch script against the simulator: detached, never started twice, survives SSH drops.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { describeRemoteRun, prepareAgent, prepareBootstrap, runPatchScript } from '../../src/activities';
-import type { RunProgress } from '../../src/activities/remote-run';
+import { type RunProgress, runPaths } from '../../src/activities/remote-run';
 import { mockEnv, runIn, type Sim, startSim, waitFor } from './helpers';
 
 let sim: Sim;
@@ -198,5 +200,32 @@ describe('the host lease: one node script per host, whatever the attempt or patc
     assert.match(b.waitedFor ?? '', /^patch-A_n-/);
     assert.equal(sim.cluster.truth().hosts[id]!.maxConcurrentScriptRuns, 1);
     assert.equal(sim.cluster.truth().hosts[id]!.scriptInvocations, 1);
+  });
+
+  test('after a reboot a run is known dead at once, even when its pid now belongs to a live process', async () => {
+    const id = agent(2); // its script failed (exit 3) in an earlier test: the host is still at 2.1.4
+    sim.cluster.clearFaults(id);
+    const key = { workflowId: 'patch-reboot/agent/attempt-1', attempt: 1 };
+    const first = mockEnv();
+    const running = runIn(first.env, runPatchScript, sim.target(id), url, key, 30_000);
+    await waitFor(() => sim.cluster.truth().hosts[id]!.scriptRuns === 1, 'the script to start');
+    first.env.cancel();
+    await assert.rejects(running);
+    sim.cluster.reboot(id);
+    // A process the host started after the reboot got the runner's pid (here: its pid is written
+    // where the runner's was, and it even sits in the run directory).
+    const runDir = path.join(sim.cluster.host(id).root, runPaths(sim.plan.remoteWorkDir, key).dir.replace(/^\//, ''));
+    const squatter = spawn('sleep', ['30'], { cwd: runDir, stdio: 'ignore' });
+    try {
+      writeFileSync(path.join(runDir, 'pid'), `${squatter.pid}\n`);
+      const started = Date.now();
+      await assert.rejects(
+        runIn(mockEnv().env, runPatchScript, sim.target(id), url, key, 20_000),
+        failure('ScriptFailed', (f) => assert.match(f.message, /was killed/))
+      );
+      assert.ok(Date.now() - started < 10_000, 'not after the whole script timeout');
+    } finally {
+      squatter.kill('SIGKILL');
+    }
   });
 });

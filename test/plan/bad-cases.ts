@@ -686,11 +686,51 @@ export const cases: Case[] = [
     expect: { code: 'path-shell-unsafe', field: 'bootstrap.installerDir', file: 'plan', fix: /letters, digits/ },
   },
   {
+    name: 'a remoteWorkDir on tmpfs (emptied at boot) is refused: run markers must survive a reboot',
+    plan: (p) => {
+      p.remoteWorkDir = '/run/dcos-patch';
+    },
+    expect: { code: 'remote-work-dir-volatile', field: 'remoteWorkDir', file: 'plan', message: /tmpfs/ },
+  },
+  {
+    name: 'remoteWorkDir under /tmp is refused too',
+    plan: (p) => {
+      p.remoteWorkDir = '/tmp/./dcos-patch/';
+    },
+    expect: {
+      code: 'remote-work-dir-volatile',
+      field: 'remoteWorkDir',
+      file: 'plan',
+      message: /\/tmp\/dcos-patch is on tmpfs/,
+    },
+  },
+  {
+    name: 'a remote path that is the root directory in disguise (//) is refused',
+    plan: (p) => {
+      p.remoteWorkDir = '//';
+    },
+    expect: { code: 'path-shell-unsafe', field: 'remoteWorkDir', file: 'plan', message: /root directory/ },
+  },
+  {
     name: 'a relative remote path is refused',
     plan: (p) => {
       p.remoteWorkDir = 'dcos-patch';
     },
     expect: { code: 'path-not-absolute', field: 'remoteWorkDir', file: 'plan' },
+  },
+  {
+    name: 'an installer name that is an option (-c) is refused: it would run `sudo bash -c`',
+    plan: (p) => {
+      p.bootstrap.installer = '-c';
+    },
+    expect: { code: 'path-shell-unsafe', field: 'bootstrap.installer', file: 'plan', message: /no leading "-"/ },
+  },
+  {
+    name: 'an installer name --help is refused',
+    plan: (p) => {
+      p.bootstrap.installer = '--help';
+    },
+    expect: { code: 'path-shell-unsafe', field: 'bootstrap.installer', file: 'plan' },
   },
   {
     name: 'an installer name with a directory is refused',
