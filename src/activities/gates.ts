@@ -115,6 +115,12 @@ export async function pollUntilStable(probe: Probe, o: PollOptions): Promise<Pol
     o.heartbeat?.(progress);
     if (good >= need) return { polls, observation: last, tookMs: Date.now() - started };
     const remaining = o.deadlineMs - Date.now();
+    // Good at the deadline (a worker that was away resumes here): the signal gets the polls it
+    // still needs to prove itself stable; only a bad observation past the deadline fails the gate.
+    if (remaining <= 0 && seen.ok) {
+      await waitHeartbeating(o.pollIntervalMs, progress, o);
+      continue;
+    }
     if (remaining <= 0) {
       throw nonRetryable(
         `${o.gate} on ${o.host} did not hold by ${new Date(o.deadlineMs).toISOString()}: last seen ${last} ` +

@@ -25,6 +25,7 @@ export {
   readAgentBaseline,
 } from './gates';
 export {
+  agentDownSince,
   collectDiagnostics,
   describeRemoteRun,
   prepareAgent,

@@ -159,6 +159,40 @@ export async function prepareAgent(target: NodeTarget): Promise<{ removed: boole
   return { removed: said === 'removed' };
 }
 
+// ---- agentDownSince -----------------------------------------------------------------------------
+
+/** The agent unit's last stop, as µs since boot, and the host's uptime: how long ago the agent went quiet. */
+export function agentDownCommand(role: NodeRole): string {
+  const unit = role === 'public-agent' ? 'dcos-mesos-slave-public' : 'dcos-mesos-slave';
+  return `systemctl show -p InactiveEnterTimestampMonotonic --value ${unit}; cat /proc/uptime`;
+}
+
+/** Pure: how long ago (ms) the unit stopped, from the command's two lines; undefined when it never stopped. */
+export function downForMs(stdout: string): number | undefined {
+  const [mono, up] = stdout.trim().split('\n');
+  const monoUs = Number(mono?.trim());
+  const uptimeS = Number(up?.trim().split(/\s+/)[0]);
+  if (!Number.isFinite(monoUs) || monoUs <= 0 || !Number.isFinite(uptimeS)) return undefined;
+  const ago = uptimeS * 1000 - monoUs / 1000;
+  return ago >= 0 ? ago : undefined;
+}
+
+/**
+ * Agents, after the script: when the agent's dcos-mesos-slave last stopped — the moment the
+ * masters stopped hearing from it, where their 5-minute window starts (on the worker's clock,
+ * from the host's monotonic clock, so skew does not matter). Undefined when it cannot be told.
+ */
+export async function agentDownSince(target: NodeTarget): Promise<{ sinceMs?: number }> {
+  const signal = signalOrUndefined();
+  const r = await runCommand(target, agentDownCommand(target.node.role), {
+    timeoutMs: READ_MS,
+    ...(signal ? { signal } : {}),
+    label: 'when did the agent unit stop',
+  });
+  const ago = r.exitCode === 0 ? downForMs(r.stdout) : undefined;
+  return ago === undefined ? {} : { sinceMs: Date.now() - ago };
+}
+
 // ---- stageScript --------------------------------------------------------------------------------
 
 export interface StageResult {

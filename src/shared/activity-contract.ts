@@ -30,6 +30,7 @@ export interface PatchActivities {
   readNodeState(target: NodeTarget, newConfigPath?: string): Promise<NodeState>;
   stageScript(target: NodeTarget, scriptUrl: string, runKey: RunKey): Promise<unknown>;
   prepareAgent(target: NodeTarget): Promise<{ removed: boolean }>;
+  agentDownSince(target: NodeTarget): Promise<{ sinceMs?: number }>;
   runPatchScript(target: NodeTarget, scriptUrl: string, runKey: RunKey, timeoutMs: number): Promise<ScriptRunResult>;
   describeRemoteRun(target: NodeTarget, runKey: RunKey): Promise<RemoteRunState>;
   collectDiagnostics(target: NodeTarget, runKey?: RunKey): Promise<Diagnostics>;

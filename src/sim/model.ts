@@ -25,6 +25,8 @@ export interface UnitRuntime {
   /** Bumped on every start/stop; timers scheduled for an older generation do nothing. */
   gen: number;
   pid: number;
+  /** Epoch ms of the last stop (systemd's InactiveEnterTimestamp). */
+  inactiveSince?: number;
 }
 
 export interface JournalLine {
@@ -277,6 +279,7 @@ export class ClusterModel {
     const wasActive = u.state === 'active';
     u.state = 'inactive';
     u.since = Date.now();
+    u.inactiveSince = u.since;
     u.gen++;
     this.journalLine(h, name, 'systemd[1]', `Stopping ${u.def.description}...`);
     if (wasActive) this.journalLine(h, name, `${u.def.process}[${u.pid}]`, 'Received SIGTERM, shutting down');

@@ -206,12 +206,25 @@ export async function patchNode(input: PatchNodeInput): Promise<NodeResult> {
         );
       }
     } else {
-      // The masters give up on an agent that misses their health pings for agentWindow; the units
-      // stop during the script, so the window is counted (conservatively) from the script's start.
+      // The masters give up on an agent that misses their health pings for agentWindow, counted
+      // from when its unit stopped (windowStart).
       const windowEnd = windowStartMs + gates.agentWindowMs;
       await gate('agent-registered', gates.agentWindowMs, undefined, windowEnd);
       await gate('agent-tasks-reconciled', gates.agentWindowMs, undefined, windowEnd);
     }
+  }
+
+  /**
+   * Agents: the masters' 5-minute window starts when they stopped hearing from the agent (its
+   * unit stopped during the swap), not when the script (and its download) began.
+   */
+  async function windowStart(script: ScriptRunResult): Promise<number> {
+    const fallback = script.startedAtMs || startedAtMs;
+    if (node.role === 'master') return fallback;
+    const down = await hostStep.agentDownSince
+      .executeWithOptions({ summary: `${label} · when the agent went quiet` }, [target])
+      .catch(() => ({ sinceMs: undefined }));
+    return down.sinceMs ?? fallback;
   }
 
   /** "Patched" is measured: dcos-version.json (and for a config change, the active config) re-read after exit 0. */
@@ -331,7 +344,7 @@ export async function patchNode(input: PatchNodeInput): Promise<NodeResult> {
     if (script.waitedFor) log.info(`${label}: waited for the earlier run ${script.waitedFor} and took its exit code`);
 
     await verifyInstalled();
-    await verify(script.startedAtMs || startedAtMs);
+    await verify(await windowStart(script));
     return finish('patched', `patched ${result.versionBefore} → ${input.toVersion}; ${gateSummary()}`);
   } catch (err) {
     if (isCancellation(err)) {

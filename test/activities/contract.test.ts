@@ -8,17 +8,22 @@ const implemented: PatchActivities = activities;
 
 test('the activities module exports exactly the contract activities, all functions', () => {
   const expected = [
+    'agentDownSince',
     'collectDiagnostics',
     'describeRemoteRun',
     'gateAgentRegistered',
     'gateAgentTasksReconciled',
     'gateCockroachReplicated',
     'gateExhibitorConverged',
+    'gateMastersHealthy',
     'gateMesosMasterUnitActive',
     'gateMesosVersion',
     'gateRegistrarRecovered',
+    'inspectClusterLock',
+    'patchIsRunning',
     'prepareAgent',
     'prepareBootstrap',
+    'readAgentBaseline',
     'readNodeState',
     'runPatchScript',
     'runPreflight',

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
 import {
+  agentDownSince,
   collectDiagnostics,
   prepareAgent,
   prepareBootstrap,
@@ -130,5 +131,18 @@ describe('a node', () => {
     } finally {
       sim.cluster.clearFaults(p);
     }
+  });
+});
+
+describe("the masters' agent window", () => {
+  test('starts when the agent unit stopped (read on the host, on its monotonic clock), not when the script began', async () => {
+    const a = sim.plan.agents[0]!.id;
+    sim.cluster.stopUnits(a);
+    const stoppedAt = Date.now();
+    await new Promise((r) => setTimeout(r, 1_500));
+    sim.cluster.startUnits(a);
+    const { sinceMs } = await runIn(mockEnv().env, agentDownSince, sim.target(a));
+    assert.ok(sinceMs !== undefined);
+    assert.ok(Math.abs(sinceMs - stoppedAt) < 300, `down since ${sinceMs - stoppedAt} ms off`);
   });
 });

@@ -157,6 +157,7 @@ export class StubCluster {
       },
       gateMastersHealthy: gate('masters-healthy'),
       readAgentBaseline: async () => ({ agentId: 'stand-in', taskIds: [] }),
+      agentDownSince: async () => ({}),
       gateExhibitorConverged: gate('exhibitor-converged'),
       gateMesosMasterUnitActive: gate('mesos-master-unit-active'),
       gateRegistrarRecovered: gate('registrar-recovered'),

@@ -2,6 +2,7 @@
  * `systemctl` and `journalctl` of a simulated host, in systemd's own output formats, over the
  * model's unit states and per-unit journal.
  */
+import { uptime } from 'node:os';
 import type { ClusterModel, HostState, UnitRuntime } from '../model';
 import { unitName } from '../units';
 import {
@@ -145,6 +146,12 @@ function cat(ctx: CmdContext, names: string[]): CmdResult {
   return ok(`${out.join('\n')}\n`);
 }
 
+/** An epoch-ms moment as CLOCK_MONOTONIC µs of this machine (what /proc/uptime counts from). */
+function monotonicUs(epochMs: number): number {
+  const bootMs = Date.now() - uptime() * 1000;
+  return Math.max(0, Math.round((epochMs - bootMs) * 1000));
+}
+
 function show(h: HostState, args: string[]): CmdResult {
   const props = (optionValue(args, ['-p', '--property']) ?? 'Id,ActiveState,SubState,LoadState,MainPID').split(',');
   const valueOnly = args.includes('--value');
@@ -161,6 +168,8 @@ function show(h: HostState, args: string[]): CmdResult {
       MainPID: u?.state === 'active' ? String(u.pid) : '0',
       Description: u?.def.description ?? '',
       ActiveEnterTimestamp: u ? systemdTime(u.since) : '',
+      // µs since boot, as systemd counts it; 0 when the unit never stopped since boot.
+      InactiveEnterTimestampMonotonic: u?.inactiveSince ? String(monotonicUs(u.inactiveSince)) : '0',
     };
     for (const p of props) out.push(valueOnly ? (values[p] ?? '') : `${p}=${values[p] ?? ''}`);
   }
