@@ -5,8 +5,11 @@
  */
 import { homedir } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
+import { isVolatileRemoteDir, normalizeRemotePath, SAFE_FILE_NAME, SAFE_REMOTE_PATH } from '../shared/remote-paths';
 import { describeValue, parseDuration } from './durations';
 import type { Findings } from './findings';
+
+export { isVolatileRemoteDir, normalizeRemotePath, SAFE_FILE_NAME, SAFE_REMOTE_PATH };
 
 export type Rec = Record<string, unknown>;
 
@@ -326,8 +329,6 @@ export function readEnum<T extends string>(
 /** Characters that never need shell quoting in a host name, an IPv4 or an IPv6 address. */
 export const SAFE_HOST = /^[A-Za-z0-9](?:[A-Za-z0-9.:-]{0,251}[A-Za-z0-9])?$/;
 /** Characters that never need shell quoting in an absolute path on a remote host. */
-export const SAFE_REMOTE_PATH = /^\/[A-Za-z0-9._+/-]*$/;
-export const SAFE_FILE_NAME = /^[A-Za-z0-9._+-]+$/;
 
 /**
  * A host name or address. Hosts end up in ssh targets, URLs and remote shell commands, so only a
@@ -397,22 +398,6 @@ export function readRemotePath(
     return undefined;
   }
   return normal;
-}
-
-/** `//var/./lib/` → `/var/lib`: the path the remote shell would use, for every check and command. */
-export function normalizeRemotePath(p: string): string {
-  return `/${p
-    .split('/')
-    .filter((seg) => seg !== '' && seg !== '.')
-    .join('/')}`;
-}
-
-/** Directories that are tmpfs (emptied at boot) on the Linux distributions DC/OS runs on. */
-const VOLATILE_DIRS = ['/tmp', '/run', '/var/run', '/dev/shm', '/dev'];
-
-/** Is this remote directory on a filesystem that a reboot empties? */
-export function isVolatileRemoteDir(p: string): boolean {
-  return VOLATILE_DIRS.some((d) => p === d || p.startsWith(`${d}/`));
 }
 
 /** A file name (no directory) used in remote commands. */

@@ -31,8 +31,9 @@ import {
   WorkflowIdReusePolicy,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { BootstrapInput, NodeTarget } from '../shared/activity-types';
+import { type BootstrapInput, FailureTypes, type NodeTarget } from '../shared/activity-types';
 import type { NodeSpec, Plan } from '../shared/plan';
+import { planInputProblems } from '../shared/plan-input';
 import { DcosCluster, DcosFromVersion, DcosPatchPhase, DcosToVersion } from '../shared/search-attributes';
 import type {
   AttemptRecord,
@@ -425,8 +426,13 @@ export async function patchCluster(input: PatchClusterInput): Promise<PatchRepor
 
   return await CancellationScope.nonCancellable(async () => {
     const allNodes = [...plan.masters, ...plan.agents, ...plan.publicAgents];
-    // One patch per cluster: taken before the first activity, held across continue-as-new.
-    if (!input.carried) await takeClusterLock(plan.cluster, input.lockCheckEveryMs);
+    if (!input.carried) {
+      // Started by hand (`temporal workflow start`), the input never went through the plan check:
+      // check it again before anything reaches a host.
+      refuseBadInput(plan);
+      // One patch per cluster: taken before the first activity, held across continue-as-new.
+      await takeClusterLock(plan.cluster, input.lockCheckEveryMs);
+    }
 
     // survey: what does every host run now? Hosts already patched are skipped, and a cluster
     // that is already done says so without touching the bootstrap node.
@@ -646,6 +652,20 @@ export async function patchCluster(input: PatchClusterInput): Promise<PatchRepor
       }
     }
     return await finish();
+  });
+}
+
+/** A non-retryable InvalidPlan failure naming every bad field, before the first activity. */
+function refuseBadInput(plan: Plan): void {
+  const problems = planInputProblems(plan);
+  if (problems.length === 0) return;
+  throw ApplicationFailure.create({
+    type: FailureTypes.InvalidPlan,
+    nonRetryable: true,
+    message: `the patch input is not a valid plan; nothing was touched. ${problems
+      .map((p) => `${p.field}: ${p.problem}`)
+      .join('; ')}. Start it from a checked plan: dcos-patch check plan.yaml --json prints the workflow input.`,
+    details: [problems],
   });
 }
 

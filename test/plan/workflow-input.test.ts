@@ -1,0 +1,108 @@
+/**
+ * The workflow checks its own input: `patchCluster` started by hand (as `temporal workflow start
+ * --input-file` would) with a hostile plan is refused before its first activity, and no host
+ * sees a command. Plus the address and bound rules of that check, as plain functions.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { WorkflowFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { closeAllSsh } from '../../src/activities/ssh';
+import { isHostAddress, planInputProblems } from '../../src/shared/plan-input';
+import { withPatch } from '../helpers/patch-run';
+import type { Env } from '../helpers/sim-patch';
+import { startTestEnvironment } from '../helpers/temporal';
+
+let env: Env;
+before(async () => {
+  env = await startTestEnvironment();
+});
+after(async () => {
+  closeAllSsh();
+  await env?.teardown();
+});
+
+describe('the workflow refuses input that never went through the plan check', () => {
+  test('a remoteWorkDir with a shell command in it and an installer that is an option: refused, no activity, no command on any host', {
+    timeout: 120_000,
+  }, async () => {
+    await withPatch(
+      env,
+      { masters: 1, agents: 1 },
+      async (r) => {
+        const err = await r.h.result().then(
+          () => undefined,
+          (e) => e
+        );
+        assert.ok(err instanceof WorkflowFailedError, String(err));
+        assert.ok(err.cause instanceof ApplicationFailure);
+        assert.equal(err.cause.type, 'InvalidPlan');
+        assert.match(err.cause.message, /remoteWorkDir: /);
+        assert.match(err.cause.message, /bootstrap\.installer: must be a plain file name/);
+        assert.match(err.cause.message, /masters\[0\]\.host: /);
+        const history = await r.h.fetchHistory();
+        assert.equal(
+          history.events?.filter((e) => e.activityTaskScheduledEventAttributes).length,
+          0,
+          'no activity ran'
+        );
+        const truth = r.cluster.truth();
+        for (const h of Object.values(truth.hosts)) assert.deepEqual(h.commands, [], `${h.id} got no command`);
+      },
+      undefined,
+      (_c, plan) => {
+        plan.remoteWorkDir = '/var/lib/x;touch${IFS}/tmp/pwned';
+        plan.bootstrap.installerName = '-c';
+        plan.masters[0]!.address = '010.0.0.1';
+      }
+    );
+  });
+});
+
+describe('the rules of the input check', () => {
+  test('addresses: dotted-quad IPv4 without leading zeros, IPv6, host names; nothing else', () => {
+    for (const ok of [
+      '10.0.0.1',
+      '::1',
+      'fe80::1',
+      '2001:db8::8a2e:370:7334',
+      '::ffff:10.0.0.1',
+      'master-1.dcos.local',
+    ])
+      assert.ok(isHostAddress(ok), ok);
+    for (const no of ['010.0.0.1', '999.1.1.1', '10.0.1', '1:2:3', 'host:22', '10.0.0.1:22', '-x', 'a..b', ''])
+      assert.ok(!isHostAddress(no), no);
+  });
+
+  test('an unbounded duration or count is named with its bounds', () => {
+    const problems = planInputProblems({
+      cluster: 'c',
+      variant: 'open',
+      fromVersion: '2.1.4',
+      toVersion: '2.1.5',
+      remoteWorkDir: '/tmp/x',
+      bootstrap: {
+        address: '10.0.0.5',
+        sshPort: 22,
+        installerDir: '/home/c/d',
+        installerName: 'dcos_generate_config.sh',
+      },
+      ssh: { user: 'centos', port: 22, privateKeyPath: '/k', knownHostsPath: '/kh', connectTimeoutMs: 3_600_000_000 },
+      masters: [],
+      agents: [],
+      publicAgents: [],
+      policy: { agentConcurrency: 1e20, agentFailureBudget: 0, gates: { stablePolls: 3 } },
+      preflightOverrides: [],
+    });
+    const fields = problems.map((p) => p.field);
+    for (const f of [
+      'remoteWorkDir',
+      'ssh.connectTimeout',
+      'masters',
+      'policy.agentConcurrency',
+      'policy.gates.exhibitorTimeout',
+    ])
+      assert.ok(fields.includes(f), `${f} in ${fields.join(', ')}`);
+    assert.match(problems.find((p) => p.field === 'ssh.connectTimeout')!.problem, /from 500 ms to 300000 ms/);
+  });
+});
