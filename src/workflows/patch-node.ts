@@ -356,7 +356,7 @@ export async function patchNode(input: PatchNodeInput): Promise<NodeResult> {
           .catch(() => undefined);
         const where = result.remoteRun
           ? result.remoteRun.state === 'running'
-            ? 'the node patch script is STILL RUNNING on the host (not killed: pkgpanda must finish its swap)'
+            ? `the node patch script${result.remoteRun.runName ? ` (run ${result.remoteRun.runName}, which holds the host)` : ''} is STILL RUNNING on the host (not killed: pkgpanda must finish its swap)`
             : result.remoteRun.state === 'finished'
               ? `the node patch script had finished with exit code ${result.remoteRun.exitCode}`
               : 'the node patch script had not been started'

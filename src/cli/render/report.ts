@@ -48,6 +48,15 @@ export function renderReportMarkdown(full: FullReport): string {
     );
   }
 
+  const attempted = r.nodes.filter((n) => (n.attemptLog ?? []).length > 0);
+  if (attempted.length > 0) {
+    out.push('', '## Attempts', '', '| node | attempt | outcome | reason |', '|---|---|---|---|');
+    for (const n of attempted) {
+      for (const a of n.attemptLog ?? [])
+        out.push(`| ${cell(n.id)} | ${a.attempt} | ${a.outcome} | ${cell(a.reason)} |`);
+    }
+  }
+
   if (r.decisions.length > 0) {
     out.push('', '## Operator decisions', '');
     for (const d of r.decisions) {
@@ -82,13 +91,18 @@ function nodeResultSection(x: NodeResult): string[] {
   ];
   if (x.failureType) out.push('', `Failure type: \`${x.failureType}\``);
   if (x.script) {
-    out.push('', `Node patch script exit code ${x.script.exitCode}${x.script.attached ? ' (attached to a run)' : ''}:`);
+    const how = x.script.waitedFor
+      ? ` (taken from the earlier run ${x.script.waitedFor}, which held the host)`
+      : x.script.attached
+        ? ' (attached to a run)'
+        : '';
+    out.push('', `Node patch script exit code ${x.script.exitCode}${how}:`);
     out.push(...fence(x.script.outputTail));
   }
   if (x.remoteRun) {
     out.push(
       '',
-      `Script state after abort: ${x.remoteRun.state}${x.remoteRun.exitCode !== undefined ? ` (exit ${x.remoteRun.exitCode})` : ''}`
+      `Script state after abort: ${x.remoteRun.state}${x.remoteRun.exitCode !== undefined ? ` (exit ${x.remoteRun.exitCode})` : ''}${x.remoteRun.runName ? ` — the run ${x.remoteRun.runName} holds the host` : ''}`
     );
   }
   if (x.gates.length > 0) {
