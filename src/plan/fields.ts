@@ -5,6 +5,7 @@
  */
 import { homedir } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
+import { isHostAddress } from '../shared/plan-input';
 import { isVolatileRemoteDir, normalizeRemotePath, SAFE_FILE_NAME, SAFE_REMOTE_PATH } from '../shared/remote-paths';
 import { describeValue, parseDuration } from './durations';
 import type { Findings } from './findings';
@@ -350,6 +351,16 @@ export function readHost(ctx: FieldContext, value: unknown, field: string, requi
       'host-shell-unsafe',
       `"${value}" is not a plain host name or address: it would need quoting in a shell or URL`,
       'use an IPv4/IPv6 address or a DNS name made only of letters, digits, ".", "-" (and ":" in IPv6); no spaces, brackets, user@ or :port'
+    );
+    return undefined;
+  }
+  if (!isHostAddress(value)) {
+    ctx.findings.error(
+      ctx.file,
+      field,
+      'host-invalid',
+      `"${value}" is not an address: neither a dotted-quad IPv4 address (four numbers 0–255, no leading zeros), an IPv6 address, nor an RFC 1123 host name`,
+      'write e.g. 10.0.0.11, fd00::11 or master-1.example.com; a port goes in sshPort or ports, never in the host'
     );
     return undefined;
   }

@@ -672,6 +672,34 @@ export const cases: Case[] = [
     expect: { code: 'host-shell-unsafe', field: 'agents[0]', file: 'plan', fix: /letters, digits/ },
   },
   {
+    name: 'a leading zero is refused: 010.0.0.1 would be read as octal (8.0.0.1)',
+    plan: (p) => {
+      p.agents = ['010.0.1.1'];
+    },
+    expect: { code: 'host-invalid', field: 'agents[0]', file: 'plan', message: /no leading zeros/ },
+  },
+  {
+    name: 'an IPv4 address out of range is refused',
+    plan: (p) => {
+      p.agents = ['999.1.1.1'];
+    },
+    expect: { code: 'host-invalid', field: 'agents[0]', file: 'plan' },
+  },
+  {
+    name: 'three numbers are not an address',
+    plan: (p) => {
+      p.agents = ['10.0.1'];
+    },
+    expect: { code: 'host-invalid', field: 'agents[0]', file: 'plan' },
+  },
+  {
+    name: 'host:port is refused: the port goes in the port field',
+    plan: (p) => {
+      p.agents = ['10.0.1.1:2222'];
+    },
+    expect: { code: 'host-invalid', field: 'agents[0]', file: 'plan', fix: /port goes in sshPort/ },
+  },
+  {
     name: 'user@host is not a host',
     plan: (p) => {
       p.bootstrap.host = 'centos@10.0.0.5';
