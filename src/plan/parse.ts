@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
+import { CHECK_NAMES } from '../preflight/catalog';
 import { runsIamDatabase } from '../shared/dcos-releases';
 import {
   type BootstrapSpec,
@@ -630,7 +631,15 @@ function readPreflight(ctx: FieldContext, value: unknown): string[] {
   }
   const names: string[] = [];
   list.forEach((n: unknown, i) => {
-    if (typeof n === 'string' && CHECK_NAME.test(n)) names.push(n);
+    if (typeof n === 'string' && CHECK_NAME.test(n) && !(CHECK_NAMES as readonly string[]).includes(n)) {
+      ctx.findings.error(
+        ctx.file,
+        join('preflight.override', i),
+        'preflight-override-unknown',
+        `preflight.override[${i}] is "${n}", which is no preflight check: it would override nothing`,
+        `use one of: ${CHECK_NAMES.join(', ')}`
+      );
+    } else if (typeof n === 'string' && CHECK_NAME.test(n)) names.push(n);
     else {
       ctx.findings.error(
         ctx.file,

@@ -700,6 +700,18 @@ export const cases: Case[] = [
     expect: { code: 'host-invalid', field: 'agents[0]', file: 'plan', fix: /port goes in sshPort/ },
   },
   {
+    name: 'an unknown name in preflight.override is refused and the known checks are listed',
+    plan: (p) => {
+      p.preflight = { override: ['marathon-constraint'] };
+    },
+    expect: {
+      code: 'preflight-override-unknown',
+      field: 'preflight.override[0]',
+      file: 'plan',
+      fix: /marathon-constraints/,
+    },
+  },
+  {
     name: 'user@host is not a host',
     plan: (p) => {
       p.bootstrap.host = 'centos@10.0.0.5';
