@@ -23,6 +23,7 @@ import {
   type SshSettings,
   type Variant,
 } from '../shared/plan';
+import { MAX_AGENT_CONCURRENCY } from '../shared/plan-input';
 import { describeYamlErrors, errorText, firstLine, positionOf } from './config-yaml';
 import { describeValue, formatDuration } from './durations';
 import {
@@ -515,11 +516,13 @@ function readPolicy(ctx: FieldContext, value: unknown): Policy {
   const d = DEFAULT_POLICY;
   const agentConcurrency = readInt(ctx, rec, 'agentConcurrency', 'policy.agentConcurrency', {
     min: 1,
+    max: MAX_AGENT_CONCURRENCY,
     fallback: d.agentConcurrency,
     why: 'agents patched at once',
   });
   const agentFailureBudget = readInt(ctx, rec, 'agentFailureBudget', 'policy.agentFailureBudget', {
     min: 0,
+    max: MAX_AGENT_CONCURRENCY * 100,
     fallback: d.agentFailureBudget,
   });
   const approveEachMaster = readBool(ctx, rec, 'approveEachMaster', 'policy.approveEachMaster', d.approveEachMaster);

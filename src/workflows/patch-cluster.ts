@@ -33,7 +33,7 @@ import {
 } from '@temporalio/workflow';
 import { type BootstrapInput, FailureTypes, type NodeTarget } from '../shared/activity-types';
 import type { NodeSpec, Plan } from '../shared/plan';
-import { planInputProblems } from '../shared/plan-input';
+import { MAX_AGENT_CONCURRENCY, planInputProblems } from '../shared/plan-input';
 import { DcosCluster, DcosFromVersion, DcosPatchPhase, DcosToVersion } from '../shared/search-attributes';
 import type {
   AttemptRecord,
@@ -160,14 +160,14 @@ export async function patchCluster(input: PatchClusterInput): Promise<PatchRepor
     },
     {
       validator: (c) => {
-        if (c.agentConcurrency !== undefined && (!Number.isInteger(c.agentConcurrency) || c.agentConcurrency < 1)) {
-          throw new Error('agentConcurrency must be a whole number ≥ 1');
+        const agents = plan.agents.length + plan.publicAgents.length;
+        const c1 = c.agentConcurrency;
+        if (c1 !== undefined && (!Number.isInteger(c1) || c1 < 1 || c1 > MAX_AGENT_CONCURRENCY)) {
+          throw new Error(`agentConcurrency must be a whole number from 1 to ${MAX_AGENT_CONCURRENCY}`);
         }
-        if (
-          c.agentFailureBudget !== undefined &&
-          (!Number.isInteger(c.agentFailureBudget) || c.agentFailureBudget < 0)
-        ) {
-          throw new Error('agentFailureBudget must be a whole number ≥ 0');
+        const b = c.agentFailureBudget;
+        if (b !== undefined && (!Number.isInteger(b) || b < 0 || b > agents)) {
+          throw new Error(`agentFailureBudget must be a whole number from 0 to ${agents} (the number of agents)`);
         }
       },
     }

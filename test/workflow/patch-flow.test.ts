@@ -1,11 +1,18 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { WorkflowFailedError } from '@temporalio/client';
+import { WorkflowFailedError, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import type { PatchReport, PatchStatus } from '../../src/shared/status';
-import { abortSignal, decideUpdate, pauseSignal, resumeSignal, statusQuery } from '../../src/workflows/messages';
+import {
+  abortSignal,
+  decideUpdate,
+  pauseSignal,
+  resumeSignal,
+  setPolicyUpdate,
+  statusQuery,
+} from '../../src/workflows/messages';
 import { fakePlan } from '../helpers/fake-plan';
 import { startTestEnvironment, uniqueTaskQueue, workflowBundle } from '../helpers/temporal';
 import { FakeCluster } from './fake-activities';
@@ -117,6 +124,31 @@ describe('patchCluster with stand-in hosts', () => {
       const report = reportOf(await h.result().catch((e) => e));
       assert.equal(report.outcome, 'completed-with-failures');
       assert.equal(report.nodes.filter((n) => n.state === 'patched').length, 3);
+    });
+  });
+
+  test('setPolicy refuses values without bounds: concurrency 1e20, a failure budget above the number of agents', async () => {
+    const plan = fakePlan({ masters: 1, agents: 3, policy: { agentConcurrency: 1 } });
+    const c = new FakeCluster(ids(plan), '2.1.4', '2.1.5');
+    c.scriptMs = 400;
+    await withWorker(c, async (taskQueue) => {
+      const h = await env.client.workflow.start('patchCluster', {
+        taskQueue,
+        workflowId: `flow-policy-${taskQueue}`,
+        args: [{ plan }],
+      });
+      await h.signal(pauseSignal, {});
+      for (const change of [{ agentConcurrency: 1e20 }, { agentFailureBudget: 4 }, { agentConcurrency: 0.5 }]) {
+        await assert.rejects(
+          h.executeUpdate(setPolicyUpdate, { args: [change] }),
+          (e: unknown) =>
+            e instanceof WorkflowUpdateFailedError && /must be a whole number from/.test(String(e.cause?.message)),
+          JSON.stringify(change)
+        );
+      }
+      const policy = await h.executeUpdate(setPolicyUpdate, { args: [{ agentConcurrency: 3, agentFailureBudget: 3 }] });
+      assert.equal(policy.agentConcurrency, 3);
+      await h.terminate('test over');
     });
   });
 
