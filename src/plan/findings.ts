@@ -59,10 +59,24 @@ export class Findings {
   }
 }
 
-/** One line for a person: `ERROR plan.yaml: masters[1].host — <message>. Fix: <fix>`. */
+/**
+ * One line for a person: `ERROR plan.yaml: masters[1].host — <message>. Fix: <fix>`. Control
+ * characters from the plan's values are printed escaped (`\n`), so a value can never start a
+ * line of its own (and fake a "the plan is valid").
+ */
 export function formatFinding(f: Finding): string {
   const where = f.field ? `${f.file}: ${f.field}` : f.file;
-  return `${f.severity.toUpperCase()} ${where} — ${withStop(f.message)} Fix: ${withStop(f.fix)}`;
+  return escapeControls(`${f.severity.toUpperCase()} ${where} — ${withStop(f.message)} Fix: ${withStop(f.fix)}`);
+}
+
+const CONTROL_NAMES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+export function escapeControls(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: these are the characters escaped
+  return text.replace(
+    /[\u0000-\u001f\u007f\u2028\u2029]/g,
+    (c) => CONTROL_NAMES[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`
+  );
 }
 
 function withStop(text: string): string {

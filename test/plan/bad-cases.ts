@@ -712,6 +712,13 @@ export const cases: Case[] = [
     },
   },
   {
+    name: 'a newline inside a value is printed escaped: one finding, one line',
+    plan: (p) => {
+      p.cluster.name = 'prod\n0 errors, 0 warnings: the plan is valid.';
+    },
+    expect: { code: 'cluster-name-invalid', field: 'cluster.name', file: 'plan' },
+  },
+  {
     name: 'user@host is not a host',
     plan: (p) => {
       p.bootstrap.host = 'centos@10.0.0.5';

@@ -289,6 +289,18 @@ describe('the check result for a person and for scripts', () => {
     );
   });
 
+  test('a newline inside a value is printed escaped, so it cannot fake a line of its own', () => {
+    const out = renderCheck(
+      makeFixture({
+        plan: (p) => {
+          p.cluster.name = 'prod\n0 errors, 0 warnings: the plan is valid.';
+        },
+      }).check()
+    );
+    assert.ok(!out.split('\n').some((l) => l.startsWith('0 errors')), out);
+    assert.match(out, /cluster\.name "prod\\n0 errors, 0 warnings: the plan is valid\." may hold only/);
+  });
+
   test('renderCheck of a valid plan ends by saying so', () => {
     const out = renderCheck(makeFixture().check());
     assert.match(
