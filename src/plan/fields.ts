@@ -5,9 +5,9 @@
  */
 import { homedir } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
-import { isHostAddress } from '../shared/plan-input';
+import { DURATION_BOUNDS, isHostAddress } from '../shared/plan-input';
 import { isVolatileRemoteDir, normalizeRemotePath, SAFE_FILE_NAME, SAFE_REMOTE_PATH } from '../shared/remote-paths';
-import { describeValue, parseDuration } from './durations';
+import { describeValue, formatDuration, parseDuration } from './durations';
 import type { Findings } from './findings';
 
 export { isVolatileRemoteDir, normalizeRemotePath, SAFE_FILE_NAME, SAFE_REMOTE_PATH };
@@ -296,6 +296,19 @@ export function readDuration(
       'value-out-of-range',
       `${field} is zero`,
       `give ${field} a positive duration, e.g. 30s`
+    );
+    return fallback;
+  }
+  // The same bounds the workflow applies to its input: nothing that passes can fail later on its value.
+  const bounds = DURATION_BOUNDS[field];
+  if (bounds && (parsed.ms < bounds[0] || parsed.ms > bounds[1])) {
+    const range = `from ${formatDuration(bounds[0])} to ${formatDuration(bounds[1])}`;
+    ctx.findings.error(
+      ctx.file,
+      field,
+      'value-out-of-range',
+      `${field} is ${describeValue(value)}; it must be ${range}`,
+      `set ${field} to a duration ${range}`
     );
     return fallback;
   }

@@ -544,6 +544,7 @@ function readGates(ctx: FieldContext, policy: Rec | undefined): GateTimings {
     pollIntervalMs: dur('pollInterval', g.pollIntervalMs),
     stablePolls: readInt(ctx, rec, 'stablePolls', 'policy.gates.stablePolls', {
       min: 1,
+      max: 100,
       fallback: g.stablePolls,
       why: 'consecutive good polls before a gate passes',
     }),

@@ -571,7 +571,7 @@ export const cases: Case[] = [
     plan: (p) => {
       p.policy = { gates: { stablePolls: 0 } };
     },
-    expect: { code: 'value-out-of-range', field: 'policy.gates.stablePolls', file: 'plan', message: /at least 1/ },
+    expect: { code: 'value-out-of-range', field: 'policy.gates.stablePolls', file: 'plan', message: /between 1 and 100/ },
   },
   {
     name: 'agentConcurrency 0 would patch no agent',
@@ -717,6 +717,25 @@ export const cases: Case[] = [
       p.cluster.name = 'prod\n0 errors, 0 warnings: the plan is valid.';
     },
     expect: { code: 'cluster-name-invalid', field: 'cluster.name', file: 'plan' },
+  },
+  {
+    name: 'a duration without a sane upper bound is refused, naming the bounds',
+    plan: (p) => {
+      p.policy = { gates: { exhibitorTimeout: '99999999999999999999h' } };
+    },
+    expect: {
+      code: 'value-out-of-range',
+      field: 'policy.gates.exhibitorTimeout',
+      file: 'plan',
+      message: /must be from 500ms to 24h/,
+    },
+  },
+  {
+    name: 'a connect timeout of 1000h is refused',
+    plan: (p) => {
+      p.ssh.connectTimeout = '1000h';
+    },
+    expect: { code: 'value-out-of-range', field: 'ssh.connectTimeout', file: 'plan', message: /to 5m/ },
   },
   {
     name: 'user@host is not a host',
