@@ -1,12 +1,11 @@
 /**
  * The cluster lock's I/O, through the worker's own Temporal client: is the patch that holds the
  * lock still running, and who holds it. One patch per cluster is enforced by the lock workflow
- * (src/workflows/cluster-lock.ts); these only look.
+ * (src/workflows/cluster-lock.ts); these only look (and end a lock whose holder is gone).
  */
 import { Context } from '@temporalio/activity';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { LockHolder } from '../shared/activity-types';
-import { lockHolderQuery } from '../workflows/lock-messages';
 
 /** Is the workflow with this id running now (its latest run, across continue-as-new)? */
 export async function patchIsRunning(workflowId: string): Promise<boolean> {
@@ -28,12 +27,15 @@ export async function inspectClusterLock(lockWorkflowId: string): Promise<LockHo
   const lock = client.workflow.getHandle(lockWorkflowId);
   let holder: string;
   try {
-    holder = await lock.query(lockHolderQuery);
+    // The holder is in the lock's memo: describe needs no worker (a query would wait for one).
+    const d = await lock.describe();
+    if (d.status.name !== 'RUNNING') return { holder: '', holderRunning: false, freedStale: true };
+    holder = typeof d.memo?.owner === 'string' ? d.memo.owner : '';
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) return { holder: '', holderRunning: false, freedStale: true };
     throw err;
   }
-  if (await patchIsRunning(holder)) return { holder, holderRunning: true, freedStale: false };
+  if (holder && (await patchIsRunning(holder))) return { holder, holderRunning: true, freedStale: false };
   await lock.terminate(`its holder ${holder} is not running`).catch((err) => {
     if (!(err instanceof WorkflowNotFoundError)) throw err;
   });

@@ -35,6 +35,7 @@ export async function takeClusterLock(cluster: string, checkEveryMs?: number): P
         workflowId: lockId,
         args: [{ cluster, owner, ...(checkEveryMs ? { checkEveryMs } : {}) }],
         parentClosePolicy: ParentClosePolicy.ABANDON,
+        memo: { owner },
         workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
         staticSummary: `one patch at a time on cluster ${cluster}: held by ${owner}`,
       });

@@ -571,7 +571,12 @@ export const cases: Case[] = [
     plan: (p) => {
       p.policy = { gates: { stablePolls: 0 } };
     },
-    expect: { code: 'value-out-of-range', field: 'policy.gates.stablePolls', file: 'plan', message: /between 1 and 100/ },
+    expect: {
+      code: 'value-out-of-range',
+      field: 'policy.gates.stablePolls',
+      file: 'plan',
+      message: /between 1 and 100/,
+    },
   },
   {
     name: 'agentConcurrency 0 would patch no agent',
