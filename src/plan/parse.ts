@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
+import { utils as sshUtils } from 'ssh2';
 import { parseDocument } from 'yaml';
 import { CHECK_NAMES } from '../preflight/catalog';
 import { runsIamDatabase } from '../shared/dcos-releases';
@@ -275,6 +276,17 @@ function readSsh(ctx: FieldContext, value: unknown): SshSettings | undefined {
       `ssh.privateKey names ${privateKeyPath}, a public key`,
       'name the private key file (the same path without .pub)'
     );
+  } else if (privateKeyPath) {
+    const problem = privateKeyProblem(privateKeyPath);
+    if (problem) {
+      ctx.findings.error(
+        ctx.file,
+        'ssh.privateKey',
+        'ssh-key-unusable',
+        `ssh.privateKey ${privateKeyPath} is not a usable private key: ${problem}`,
+        'point it at an unencrypted OpenSSH or PEM private key (ssh-keygen -t ed25519 -N "" -f <file>), mode 0600'
+      );
+    }
   }
   const knownHostsPath = readLocalFile(ctx, ssh, 'knownHosts', 'ssh.knownHosts', {
     required: false,
@@ -595,6 +607,23 @@ function checkGateTimings(ctx: FieldContext, g: GateTimings): void {
       'keep agentWindow at 5m or less (unless the masters run with a longer agent ping timeout)'
     );
   }
+}
+
+/** What ssh2 (the worker's SSH client) says of the key file, or undefined when it parses. */
+function privateKeyProblem(file: string): string | undefined {
+  let data: Buffer;
+  try {
+    data = readFileSync(file);
+  } catch {
+    return undefined; // unreadable files are reported by readLocalFile
+  }
+  if (data.length === 0) return 'the file is empty';
+  if (data.length > 64 * 1024) return `the file is ${data.length} bytes; a private key is a few KiB at most`;
+  const parsed = sshUtils.parseKey(data);
+  const key = Array.isArray(parsed) ? parsed[0] : parsed;
+  if (key instanceof Error) return key.message;
+  if (!key || !key.isPrivateKey()) return 'it holds no private key';
+  return undefined;
 }
 
 function readBackups(

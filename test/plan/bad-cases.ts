@@ -743,6 +743,16 @@ export const cases: Case[] = [
     expect: { code: 'value-out-of-range', field: 'ssh.connectTimeout', file: 'plan', message: /to 5m/ },
   },
   {
+    name: 'an empty private key file is refused at check time, naming the key',
+    files: (dir) => writeFileSync(join(dir, 'keys/dcos_patch'), ''),
+    expect: { code: 'ssh-key-unusable', field: 'ssh.privateKey', file: 'plan', message: /empty/ },
+  },
+  {
+    name: 'a garbage private key file is refused with what the SSH parser says',
+    files: (dir) => writeFileSync(join(dir, 'keys/dcos_patch'), 'this is not a key\n'),
+    expect: { code: 'ssh-key-unusable', field: 'ssh.privateKey', file: 'plan', message: /not a usable private key/ },
+  },
+  {
     name: 'user@host is not a host',
     plan: (p) => {
       p.bootstrap.host = 'centos@10.0.0.5';

@@ -15,7 +15,7 @@ import { cli } from '../cli/helpers';
 import { type Env, patchWorker, waitFor } from '../helpers/sim-patch';
 import { startTestEnvironment, uniqueTaskQueue } from '../helpers/temporal';
 import { cases } from './bad-cases';
-import { cleanFixtures, type Fixture, makeFixture } from './fixture';
+import { cleanFixtures, type Fixture, fixtureKey, makeFixture } from './fixture';
 
 let env: Env;
 let sim: SimCluster;
@@ -55,7 +55,7 @@ function pointAtSim(f: Fixture): void {
   walk(f.dir);
   // The simulator's key and host keys, unless the case broke those files on purpose.
   const key = join(f.dir, 'keys/dcos_patch');
-  if (readIf(key) === 'not a real key\n') copyFileSync(join(sim.dir, 'id_ed25519'), key);
+  if (readIf(key) === fixtureKey()) copyFileSync(join(sim.dir, 'id_ed25519'), key);
   const knownHosts = join(f.dir, 'keys/known_hosts');
   if (readIf(knownHosts) === '') copyFileSync(join(sim.dir, 'known_hosts'), knownHosts);
 }

@@ -3,9 +3,11 @@
  * a license, SSH key and known_hosts files. Each test mutates the plan object, the plan text or a
  * config, then runs the real plan check on the files.
  */
+
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { utils } from 'ssh2';
 import { stringify } from 'yaml';
 import { checkPlanFile, type PlanCheckResult } from '../../src/plan/check';
 import type { Variant } from '../../src/shared/plan';
@@ -105,7 +107,7 @@ export function makeFixture(opts: FixtureOptions = {}): Fixture {
   writeFileSync(newConfigPath, opts.newConfigText ?? stringify(newConfig));
   writeFileSync(join(dir, 'genconf/ip-detect'), '#!/usr/bin/env bash\necho 10.0.0.1\n');
   writeFileSync(join(dir, 'genconf/license.txt'), 'LICENSE\n');
-  writeFileSync(join(dir, 'keys/dcos_patch'), 'not a real key\n', { mode: 0o600 });
+  writeFileSync(join(dir, 'keys/dcos_patch'), fixtureKey(), { mode: 0o600 });
   writeFileSync(join(dir, 'keys/known_hosts'), '');
   writeFileSync(join(dir, 'secrets/dcos-token'), 'not a real token\n', { mode: 0o600 });
   writeFileSync(join(dir, 'tls/dcos-ca.crt'), 'CA\n');
@@ -123,4 +125,11 @@ export function makeFixture(opts: FixtureOptions = {}): Fixture {
 /** Remove every fixture directory (call from `after`). */
 export function cleanFixtures(): void {
   for (const d of roots.splice(0)) rmSync(d, { recursive: true, force: true });
+}
+
+let key: string | undefined;
+/** A real private key (the check parses it), made once per test process. */
+export function fixtureKey(): string {
+  key ??= utils.generateKeyPairSync('ecdsa', { bits: 256 }).private;
+  return key;
 }

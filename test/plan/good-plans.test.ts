@@ -11,7 +11,7 @@ import { enableIpv6FromConfigFile } from '../../src/plan/config-yaml';
 import { PlanError } from '../../src/plan/findings';
 import { checkResultJson, renderCheck } from '../../src/plan/render';
 import { DEFAULT_POLICY, DEFAULT_PORTS, DEFAULT_REMOTE_WORK_DIR } from '../../src/shared/plan';
-import { cleanFixtures, makeFixture } from './fixture';
+import { cleanFixtures, fixtureKey, makeFixture } from './fixture';
 
 after(cleanFixtures);
 
@@ -186,7 +186,7 @@ describe('a good plan becomes a typed Plan', () => {
     const f = makeFixture();
     const home = join(f.dir, 'home');
     mkdirSync(join(home, '.ssh'), { recursive: true });
-    writeFileSync(join(home, '.ssh/dcos_patch'), 'k');
+    writeFileSync(join(home, '.ssh/dcos_patch'), fixtureKey());
     writeFileSync(join(home, '.ssh/known_hosts'), '');
     const text = 'ssh:\n  user: centos\n  privateKey: ~/.ssh/dcos_patch\n';
     const planPath = join(f.dir, 'tilde.yaml');
