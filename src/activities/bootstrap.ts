@@ -70,7 +70,7 @@ export function emptyGenconfCommand(genconf: string, stamp: string): string {
     '  [ -e "$f" ] || [ -L "$f" ] || continue',
     '  [ "$f" = "$g/serve" ] && continue',
     '  sudo -n mkdir -p "$a" && sudo -n mv "$f" "$a/" || exit 1',
-    '  echo "moved aside: ${f##*/}"',
+    '  echo "moved aside: $(basename "$f")"',
     'done',
   ].join('\n');
 }

@@ -622,7 +622,7 @@ function privateKeyProblem(file: string): string | undefined {
   const parsed = sshUtils.parseKey(data);
   const key = Array.isArray(parsed) ? parsed[0] : parsed;
   if (key instanceof Error) return key.message;
-  if (!key || !key.isPrivateKey()) return 'it holds no private key';
+  if (!key?.isPrivateKey()) return 'it holds no private key';
   return undefined;
 }
 

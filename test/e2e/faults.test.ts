@@ -10,14 +10,13 @@ import { after, before, describe, test } from 'node:test';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { closeAllSsh } from '../../src/activities/ssh';
 import type { SimCluster } from '../../src/sim';
-import { decideUpdate, statusQuery } from '../../src/workflows/messages';
+import { decideUpdate } from '../../src/workflows/messages';
 import {
   diagnosticCommands,
   failedReport,
   nodeResult,
   pendingFor,
   progressTo,
-  SHORT_GATES,
   scriptRuns,
   withPatch,
 } from '../helpers/patch-run';

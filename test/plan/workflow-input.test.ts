@@ -51,7 +51,7 @@ describe('the workflow refuses input that never went through the plan check', ()
       },
       undefined,
       (_c, plan) => {
-        plan.remoteWorkDir = '/var/lib/x;touch${IFS}/tmp/pwned';
+        plan.remoteWorkDir = '/var/lib/x;touch /tmp/pwned';
         plan.bootstrap.installerName = '-c';
         plan.masters[0]!.address = '010.0.0.1';
       }
