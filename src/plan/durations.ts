@@ -21,9 +21,12 @@ export function parseDuration(value: unknown): DurationResult {
   if (/^\d+$/.test(text)) {
     return { ok: false, problem: `"${text}" is a quoted number with no unit` };
   }
-  const m = /^(\d+)\s*(ms|s|m|h)$/.exec(text);
+  const m = /^(\d+)(ms|s|m|h)$/.exec(text);
   if (!m) {
-    return { ok: false, problem: `"${value}" is not a duration (one whole number and one unit: ms, s, m or h)` };
+    return {
+      ok: false,
+      problem: `"${value}" is not a duration (one whole number and one unit, no space between: ms, s, m or h)`,
+    };
   }
   return { ok: true, ms: Number(m[1]) * (UNIT_MS[m[2]!] ?? 1) };
 }

@@ -753,6 +753,13 @@ export const cases: Case[] = [
     expect: { code: 'ssh-key-unusable', field: 'ssh.privateKey', file: 'plan', message: /not a usable private key/ },
   },
   {
+    name: 'a duration with a space before its unit is refused, as the docs say',
+    plan: (p) => {
+      p.policy = { gates: { pollInterval: '5 m' } };
+    },
+    expect: { code: 'duration-invalid', field: 'policy.gates.pollInterval', file: 'plan', message: /no space/ },
+  },
+  {
     name: 'user@host is not a host',
     plan: (p) => {
       p.bootstrap.host = 'centos@10.0.0.5';
