@@ -304,6 +304,42 @@ export async function leaderState(
   throw new Error(`no leading Mesos master found (${problems.join('; ')})`);
 }
 
+/**
+ * The leader's `/state` is large (every agent, every task): the agents in flight on one worker
+ * share one fetch per poll instead of one each. A fetch younger than `maxAgeMs` (or one still
+ * under way) is reused; a failed one is not kept.
+ */
+const sharedStates = new Map<string, { at: number; state: Promise<unknown> }>();
+
+export function sharedLeaderState(
+  masters: NodeSpec[],
+  http: GateInput['target']['http'],
+  maxAgeMs: number,
+  signal?: AbortSignal
+): Promise<unknown> {
+  const key = masters.map((m) => `${m.address}:${m.ports.mesosMaster}`).join(',');
+  const now = Date.now();
+  const hit = sharedStates.get(key);
+  if (hit && now - hit.at < maxAgeMs) return hit.state;
+  // Not tied to one caller's cancellation: other agents may be waiting on the same fetch.
+  const state = leaderState(masters, http);
+  sharedStates.set(key, { at: now, state });
+  state.catch(() => {
+    if (sharedStates.get(key)?.state === state) sharedStates.delete(key);
+  });
+  if (sharedStates.size > 64) sharedStates.delete(sharedStates.keys().next().value!);
+  return signal ? abortable(state, signal) : state;
+}
+
+function abortable<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(abortReason(signal));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(abortReason(signal));
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}
+
 export function agentTasksProbe(input: GateInput): Probe {
   const agent = { address: input.target.node.address, port: input.target.node.ports.mesosAgent };
   const baseline = input.baseline;
@@ -311,7 +347,9 @@ export function agentTasksProbe(input: GateInput): Probe {
     return async (signal) => agentTasksReconciled(await leaderState(input.masters, input.target.http, signal), agent);
   }
   return async (signal) => {
-    const seen = tasksBackAsBefore(await leaderState(input.masters, input.target.http, signal), agent, baseline);
+    // Half a poll interval: every agent polling now shares the fetch, the next poll gets a fresh one.
+    const state = await sharedLeaderState(input.masters, input.target.http, input.pollIntervalMs / 2, signal);
+    const seen = tasksBackAsBefore(state, agent, baseline);
     if (seen.lost) {
       throw nonRetryable(`${input.target.node.id}: ${seen.lost}`, FailureTypes.TasksLost, {
         host: input.target.node.id,

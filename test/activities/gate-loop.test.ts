@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, test } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
-import { type GateProgress, type Probe, pollUntilStable } from '../../src/activities/gates';
+import { type GateProgress, type Probe, pollUntilStable, sharedLeaderState } from '../../src/activities/gates';
+import { closeAllHttp } from '../../src/activities/http';
+import type { NodeSpec } from '../../src/shared/plan';
 
 /** A probe that answers from a script of observations (the last one repeats). */
 function scripted(...answers: (boolean | Error)[]): { probe: Probe; calls: () => number } {
@@ -119,5 +123,41 @@ describe('the shared gate poll loop', () => {
       /cancelled by the workflow/
     );
     assert.ok(Date.now() - started < 2_000);
+  });
+});
+
+describe("the leading master's /state, shared by the agents in flight", () => {
+  test('agents polling at once share one fetch; a later poll fetches again', async () => {
+    let hits = 0;
+    const server = createServer((_req, res) => {
+      hits++;
+      setTimeout(() => {
+        res.setHeader('content-type', 'application/json');
+        res.end(
+          JSON.stringify({ pid: 'master@127.0.0.1:1', leader: 'master@127.0.0.1:1', slaves: [], frameworks: [] })
+        );
+      }, 50);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const port = (server.address() as AddressInfo).port;
+      const master: NodeSpec = {
+        id: 'master-127.0.0.1',
+        role: 'master',
+        address: '127.0.0.1',
+        sshPort: 22,
+        ports: { exhibitor: 8181, mesosMaster: port, mesosAgent: 5051, marathon: 8080 },
+      };
+      const http = { mesosHttps: false };
+      const states = await Promise.all(Array.from({ length: 20 }, () => sharedLeaderState([master], http, 1_000)));
+      assert.equal(hits, 1, 'twenty agents, one fetch');
+      assert.ok(states.every((s) => s === states[0]));
+      await new Promise((r) => setTimeout(r, 1_100));
+      await sharedLeaderState([master], http, 1_000);
+      assert.equal(hits, 2, 'the next poll fetches a fresh one');
+    } finally {
+      server.close();
+      await closeAllHttp();
+    }
   });
 });
