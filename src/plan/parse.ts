@@ -24,7 +24,7 @@ import {
   type SshSettings,
   type Variant,
 } from '../shared/plan';
-import { MAX_AGENT_CONCURRENCY } from '../shared/plan-input';
+import { MAX_AGENT_CONCURRENCY, MAX_FAILURE_BUDGET } from '../shared/plan-input';
 import { describeYamlErrors, errorText, firstLine, positionOf } from './config-yaml';
 import { describeValue, formatDuration } from './durations';
 import {
@@ -534,7 +534,7 @@ function readPolicy(ctx: FieldContext, value: unknown): Policy {
   });
   const agentFailureBudget = readInt(ctx, rec, 'agentFailureBudget', 'policy.agentFailureBudget', {
     min: 0,
-    max: MAX_AGENT_CONCURRENCY * 100,
+    max: MAX_FAILURE_BUDGET,
     fallback: d.agentFailureBudget,
   });
   const approveEachMaster = readBool(ctx, rec, 'approveEachMaster', 'policy.approveEachMaster', d.approveEachMaster);

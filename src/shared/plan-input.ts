@@ -27,6 +27,8 @@ export const DURATION_BOUNDS: Record<string, [number, number]> = {
 
 /** At most this many agents in flight at once, whatever the plan says. */
 export const MAX_AGENT_CONCURRENCY = 1_000;
+/** The plan check's cap on the failure budget (setPolicy caps it at the number of agents). */
+export const MAX_FAILURE_BUDGET = 100_000;
 
 const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 const HOST_LABEL = /^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$/;
@@ -60,8 +62,8 @@ export function planInputProblems(plan: unknown): InputProblem[] {
   const bad = (field: string, problem: string) => out.push({ field, problem });
   if (!isRec(plan)) return [{ field: 'plan', problem: 'the workflow input has no plan object ({"plan": …})' }];
   const p = plan as unknown as Plan;
-  if (typeof p.cluster !== 'string' || !/^[A-Za-z0-9._-]{1,63}$/.test(p.cluster)) {
-    bad('cluster.name', 'must be 1–63 of [A-Za-z0-9._-]');
+  if (typeof p.cluster !== 'string' || !/^[A-Za-z0-9._-]{1,100}$/.test(p.cluster)) {
+    bad('cluster.name', 'must be 1–100 of [A-Za-z0-9._-]');
   }
   if (p.variant !== 'open' && p.variant !== 'enterprise') bad('cluster.variant', 'must be open or enterprise');
   for (const [field, v] of [
@@ -178,8 +180,8 @@ function checkPolicy(p: Plan, bad: (f: string, m: string) => void): void {
     bad('policy.agentConcurrency', `must be a whole number from 1 to ${MAX_AGENT_CONCURRENCY}`);
   }
   const b = pol.agentFailureBudget;
-  if (!Number.isInteger(b) || b < 0 || b > Math.max(agents, MAX_AGENT_CONCURRENCY)) {
-    bad('policy.agentFailureBudget', 'must be a whole number from 0 to the number of agents');
+  if (!Number.isInteger(b) || b < 0 || b > MAX_FAILURE_BUDGET) {
+    bad('policy.agentFailureBudget', `must be a whole number from 0 to ${MAX_FAILURE_BUDGET}`);
   }
   const g = isRec(pol.gates) ? pol.gates : undefined;
   if (!g) {
