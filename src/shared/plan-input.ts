@@ -173,8 +173,6 @@ function checkPolicy(p: Plan, bad: (f: string, m: string) => void): void {
     bad('policy', 'missing');
     return;
   }
-  const agents =
-    (Array.isArray(p.agents) ? p.agents.length : 0) + (Array.isArray(p.publicAgents) ? p.publicAgents.length : 0);
   const c = pol.agentConcurrency;
   if (!Number.isInteger(c) || c < 1 || c > MAX_AGENT_CONCURRENCY) {
     bad('policy.agentConcurrency', `must be a whole number from 1 to ${MAX_AGENT_CONCURRENCY}`);
