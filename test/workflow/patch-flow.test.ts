@@ -67,6 +67,8 @@ describe('patchCluster with stand-in hosts', () => {
   test('masters go one at a time, then agents in a window no wider than the concurrency', async () => {
     const plan = fakePlan({ masters: 3, agents: 6, policy: { agentConcurrency: 2 } });
     const c = new FakeCluster(ids(plan), '2.1.4', '2.1.5');
+    // Long enough that two agents' scripts overlap however the steps before them are scheduled.
+    c.scriptMs = 500;
     const report = await withWorker(c, (taskQueue) =>
       env.client.workflow.execute('patchCluster', { taskQueue, workflowId: `flow-ok-${taskQueue}`, args: [{ plan }] })
     );
