@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import { type ChildProcess, spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import type { PatchReport } from '../../src/shared/status';
 import { type Env, simWithPlan, waitFor } from '../helpers/sim-patch';
 import { startTestEnvironment, uniqueTaskQueue } from '../helpers/temporal';
+import { startWorkerProcess } from '../helpers/worker-process';
 
 let env: Env;
 before(async () => {
@@ -14,30 +13,10 @@ after(async () => {
   await env?.teardown();
 });
 
-const root = join(__dirname, '..', '..');
-
-function startWorkerProcess(taskQueue: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'test/fixtures/worker-process.ts')], {
-    cwd: root,
-    env: { ...process.env, TEMPORAL_ADDRESS: env.address, DCOS_PATCH_TASK_QUEUE: taskQueue },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let err = '';
-  child.stderr?.on('data', (d) => {
-    err += String(d);
-  });
-  return new Promise((resolve, reject) => {
-    child.stdout?.on('data', (d) => {
-      if (String(d).includes('worker-ready')) resolve(child);
-    });
-    child.on('exit', (code) => reject(new Error(`worker exited (${code}) before it was ready: ${err}`)));
-  });
-}
-
 test('a worker SIGKILLed while a master runs its script: a new worker attaches to the run and the patch completes, that script ran once', async () => {
   const { cluster, plan } = await simWithPlan({ masters: 3, agents: 2, timings: { scriptMs: 5_000 } });
   const taskQueue = uniqueTaskQueue('crash');
-  let worker = await startWorkerProcess(taskQueue);
+  let worker = await startWorkerProcess(env.address, taskQueue);
   try {
     const h = await env.client.workflow.start('patchCluster', {
       taskQueue,
@@ -53,7 +32,7 @@ test('a worker SIGKILLed while a master runs its script: a new worker attaches t
     worker.kill('SIGKILL');
     await new Promise((r) => worker.once('exit', r));
     await new Promise((r) => setTimeout(r, 1_000));
-    worker = await startWorkerProcess(taskQueue);
+    worker = await startWorkerProcess(env.address, taskQueue);
     const report = (await h.result()) as PatchReport;
     assert.equal(report.outcome, 'succeeded', report.message);
     const truth = cluster.truth();
