@@ -66,31 +66,21 @@ export function runPaths(remoteWorkDir: string, runKey: RunKey): RunPaths {
   if (!Number.isInteger(runKey.attempt) || runKey.attempt < 1) {
     throw nonRetryable(`run attempt must be a positive integer, got ${runKey.attempt}`, FailureTypes.InvalidPlan);
   }
-  const base = remoteWorkDir.replace(/\/+$/, '');
-  const parent = `${base}/runs/${sanitizeWorkflowId(runKey.workflowId)}`;
-  const leaf = `attempt-${runKey.attempt}`;
-  const stagedLeaf = `${leaf}.staged`;
-  return {
-    runName: `${sanitizeWorkflowId(runKey.workflowId)}/${leaf}`,
-    parent,
-    dir: `${parent}/${leaf}`,
-    staged: `${parent}/${stagedLeaf}`,
-    leaf,
-    stagedLeaf,
-    lockFile: `${base}/lease/host.lock`,
-    currentFile: `${base}/lease/current`,
-  };
+  return pathsOf(remoteWorkDir, sanitizeWorkflowId(runKey.workflowId), `attempt-${runKey.attempt}`);
 }
 
 /** The paths of another run on this host, from the run name `lease/current` holds. */
 export function pathsOfRunName(remoteWorkDir: string, runName: string): RunPaths | undefined {
   const m = /^([A-Za-z0-9._-]+)\/(attempt-[1-9]\d*)$/.exec(runName.trim());
   if (!m || m[1]!.startsWith('.')) return undefined;
+  return pathsOf(remoteWorkDir, m[1]!, m[2]!);
+}
+
+function pathsOf(remoteWorkDir: string, workflowDir: string, leaf: string): RunPaths {
   const base = remoteWorkDir.replace(/\/+$/, '');
-  const parent = `${base}/runs/${m[1]}`;
-  const leaf = m[2]!;
+  const parent = `${base}/runs/${workflowDir}`;
   return {
-    runName: `${m[1]}/${leaf}`,
+    runName: `${workflowDir}/${leaf}`,
     parent,
     dir: `${parent}/${leaf}`,
     staged: `${parent}/${leaf}.staged`,
