@@ -357,7 +357,7 @@ export function readHost(ctx: FieldContext, value: unknown, field: string, requi
     wrongType(ctx, field, 'an address or host name', value, 'an address like 10.0.0.11');
     return undefined;
   }
-  if (!SAFE_HOST.test(value)) {
+  if (!SAFE_HOST.test(value) && !isHostAddress(value)) {
     ctx.findings.error(
       ctx.file,
       field,

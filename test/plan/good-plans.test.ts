@@ -301,6 +301,22 @@ describe('the check result for a person and for scripts', () => {
     assert.match(out, /cluster\.name "prod\\n0 errors, 0 warnings: the plan is valid\." may hold only/);
   });
 
+  test('IPv6 addresses are hosts too, ::1 included', () => {
+    const result = makeFixture({
+      plan: (p) => {
+        p.agents = ['::1', 'fd00::21'];
+      },
+    }).check();
+    assert.deepEqual(
+      result.findings.filter((f) => f.severity === 'error'),
+      []
+    );
+    assert.deepEqual(
+      result.plan?.agents.map((a) => a.address),
+      ['::1', 'fd00::21']
+    );
+  });
+
   test('renderCheck of a valid plan ends by saying so', () => {
     const out = renderCheck(makeFixture().check());
     assert.match(
