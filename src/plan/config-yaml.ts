@@ -8,7 +8,7 @@
  * `'false'`, and list order does matter (resolvers are tried in order).
  */
 import { readFileSync } from 'node:fs';
-import { parseDocument, type YAMLError } from 'yaml';
+import { type Document, isMap, isScalar, LineCounter, parseDocument, visit, type YAMLError } from 'yaml';
 import { describeValue } from './durations';
 import { Findings } from './findings';
 import { ENABLE_IPV6_SINCE, looksSecret } from './rules';
@@ -31,13 +31,23 @@ export interface ConfigChange {
  * undefined when the text is not a usable mapping.
  */
 export function parseDcosConfig(text: string, file: string, findings: Findings): DcosConfig | undefined {
-  const doc = parseDocument(text, { version: '1.1', uniqueKeys: true, prettyErrors: true });
-  if (doc.errors.length > 0) {
+  if (text.length > MAX_YAML_BYTES) {
+    findings.error(
+      file,
+      '',
+      'file-too-large',
+      `${file} is ${text.length} bytes; a DC/OS config.yaml is a few KiB (at most ${MAX_YAML_BYTES} read)`,
+      'point the plan at the config.yaml from genconf/'
+    );
+    return undefined;
+  }
+  const { doc, problem } = parseYaml(text, { version: '1.1' });
+  if (problem) {
     findings.error(
       file,
       '',
       'config-yaml-invalid',
-      describeYamlErrors(doc.errors),
+      problem,
       'correct the YAML syntax at that position (gen would refuse this file too)'
     );
     return undefined;
@@ -167,6 +177,91 @@ export function displayConfigValue(key: string, value: unknown, present = true):
 }
 
 /** The first YAML error with its position (later ones are usually its echo), and how many follow. */
+/** Nesting deeper than this is refused as a finding (a real plan or config.yaml nests 4–5 levels). */
+export const MAX_YAML_DEPTH = 64;
+/** The largest plan or config.yaml read (real ones are a few KiB). */
+export const MAX_YAML_BYTES = 1024 * 1024;
+
+/**
+ * Parse YAML with the problems gen and we care about as one message (undefined when fine):
+ * syntax, a duplicated key — found in one pass (the yaml package's own `uniqueKeys` check is
+ * quadratic: 10,000 keys took seconds) — and nesting too deep to convert safely.
+ */
+export function parseYaml(
+  text: string,
+  options: { version?: '1.1' | '1.2' }
+): { doc: Document.Parsed; problem?: string } {
+  const lineCounter = new LineCounter();
+  if (nestedTooDeep(text)) {
+    // Refused before the parser sees it: the yaml package recurses (and can exhaust memory) on it.
+    const doc = parseDocument('', options);
+    return { doc, problem: `not usable YAML: nested more than ${MAX_YAML_DEPTH} levels deep` };
+  }
+  const doc = parseDocument(text, { ...options, uniqueKeys: false, prettyErrors: true, lineCounter });
+  if (doc.errors.length > 0) return { doc, problem: describeYamlErrors(doc.errors) };
+  let problem: string | undefined;
+  visit(doc, {
+    Map(_key, map, path) {
+      if (path.length > MAX_YAML_DEPTH) {
+        problem = `not usable YAML: nested more than ${MAX_YAML_DEPTH} levels deep`;
+        return visit.BREAK;
+      }
+      const seen = new Set<string>();
+      for (const pair of map.items) {
+        const key = isScalar(pair.key) ? String(pair.key.value) : JSON.stringify(pair.key);
+        if (seen.has(key)) {
+          const at = isScalar(pair.key) && pair.key.range ? lineCounter.linePos(pair.key.range[0]) : undefined;
+          problem = `not valid YAML: Map keys must be unique ("${key.slice(0, 80)}" appears twice)${at ? ` (line ${at.line}, column ${at.col})` : ''}`;
+          return visit.BREAK;
+        }
+        seen.add(key);
+      }
+      return undefined;
+    },
+    Seq(_key, _seq, path) {
+      if (path.length > MAX_YAML_DEPTH) {
+        problem = `not usable YAML: nested more than ${MAX_YAML_DEPTH} levels deep`;
+        return visit.BREAK;
+      }
+      return undefined;
+    },
+  });
+  return problem ? { doc, problem } : { doc };
+}
+
+/** One linear pass: flow brackets nested deeper than MAX_YAML_DEPTH, or a block indented past it. */
+export function nestedTooDeep(text: string): boolean {
+  let depth = 0;
+  let quote: '"' | "'" | undefined;
+  let comment = false;
+  let indent = 0;
+  let lineStart = true;
+  for (const c of text) {
+    if (c === '\n') {
+      comment = false;
+      lineStart = true;
+      indent = 0;
+      continue;
+    }
+    if (lineStart && c === ' ') {
+      if (++indent > MAX_YAML_DEPTH * 4) return true;
+      continue;
+    }
+    lineStart = false;
+    if (comment) continue;
+    if (quote) {
+      if (c === quote) quote = undefined;
+      continue;
+    }
+    if (c === '"' || c === "'") quote = c;
+    else if (c === '#') comment = true;
+    else if (c === '[' || c === '{') {
+      if (++depth > MAX_YAML_DEPTH) return true;
+    } else if ((c === ']' || c === '}') && depth > 0) depth--;
+  }
+  return false;
+}
+
 export function describeYamlErrors(errors: readonly YAMLError[]): string {
   const first = errors[0];
   if (!first) return 'not valid YAML';

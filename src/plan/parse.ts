@@ -6,7 +6,6 @@
 import { readFileSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { utils as sshUtils } from 'ssh2';
-import { parseDocument } from 'yaml';
 import { CHECK_NAMES } from '../preflight/catalog';
 import { runsIamDatabase } from '../shared/dcos-releases';
 import {
@@ -25,7 +24,7 @@ import {
   type Variant,
 } from '../shared/plan';
 import { MAX_AGENT_CONCURRENCY, MAX_FAILURE_BUDGET } from '../shared/plan-input';
-import { describeYamlErrors, errorText, firstLine, positionOf } from './config-yaml';
+import { errorText, firstLine, MAX_YAML_BYTES, parseYaml, positionOf } from './config-yaml';
 import { describeValue, formatDuration } from './durations';
 import {
   checkUnknownKeys,
@@ -114,13 +113,23 @@ export function parsePlanFile(file: string, findings: Findings): PlanDraft | und
 
 /** Parse plan text; `dir` is where relative paths resolve. */
 export function parsePlanText(text: string, file: string, dir: string, findings: Findings): PlanDraft | undefined {
-  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
-  if (doc.errors.length > 0) {
+  if (text.length > MAX_YAML_BYTES) {
+    findings.error(
+      file,
+      '',
+      'file-too-large',
+      `the plan file is ${text.length} bytes; a plan is a few KiB (at most ${MAX_YAML_BYTES} read)`,
+      'check that the path names the plan file'
+    );
+    return undefined;
+  }
+  const { doc, problem } = parseYaml(text, {});
+  if (problem) {
     findings.error(
       file,
       '',
       'plan-yaml-invalid',
-      describeYamlErrors(doc.errors),
+      problem,
       'correct the YAML at that position (indentation uses spaces; quote values that contain ": " or "#")'
     );
     return undefined;

@@ -461,6 +461,27 @@ export const cases: Case[] = [
     expect: { code: 'plan-yaml-invalid', field: '', file: 'plan', message: /line 18, column 1\b.*more YAML errors/ },
   },
   {
+    name: 'YAML nested thousands of levels deep is a finding, not a stack overflow',
+    planText: (t) => `${t}extra: ${'['.repeat(20_000)}${']'.repeat(20_000)}\n`,
+    expect: { code: 'plan-yaml-invalid', field: '', file: 'plan', message: /nested more than 64 levels/ },
+  },
+  {
+    name: 'a YAML alias bomb is refused',
+    planText: (t) =>
+      `${t}a: &a [x, x, x, x, x, x, x, x, x, x]\n${Array.from({ length: 9 }, (_, i) => `${'bcdefghij'[i]}: &${'bcdefghij'[i]} [${Array(10).fill(`*${'abcdefghij'[i]}`).join(', ')}]`).join('\n')}\n`,
+    expect: { code: 'plan-yaml-invalid', field: '', file: 'plan', message: /alias/ },
+  },
+  {
+    name: 'a plan file of megabytes is refused before it is parsed',
+    planText: (t) => `${t}${'# padding\n'.repeat(120_000)}`,
+    expect: { code: 'file-too-large', field: '', file: 'plan', message: /bytes/ },
+  },
+  {
+    name: 'a duplicated key in config.yaml is a YAML error (found in one pass)',
+    newConfigText: 'bootstrap_url: http://10.0.0.5:8080\ncluster_name: c\ncluster_name: d\n',
+    expect: { code: 'config-yaml-invalid', field: '', file: 'new', message: /unique \("cluster_name" appears twice\)/ },
+  },
+  {
     name: 'a duplicated key in the plan is a YAML error',
     planText: (t) => `${t}masters: [10.0.0.11]\n`,
     expect: { code: 'plan-yaml-invalid', field: '', file: 'plan', message: /unique.*line \d+/ },
