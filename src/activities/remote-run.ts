@@ -409,6 +409,14 @@ export async function startOrAttach(
         signal: o.signal,
         label: 'claim and launch dcos_node_upgrade.sh',
       });
+      if (r.signal) {
+        // Killed mid-way (a reboot, the OOM killer): the claim is idempotent (its nonce), so look again.
+        throw retryable(
+          `${host}: the claim command was killed by ${r.signal}`,
+          ActivityErrorTypes.RemoteCommandFailed,
+          { host, step: 'claim run directory' }
+        );
+      }
       if (r.exitCode !== 0) {
         throw nonRetryable(
           `${host}: could not claim the run directory ${ownPaths.dir} (exit ${r.exitCode}): ${tail(r.stderr || r.stdout, 5, 500)}. ` +

@@ -8,7 +8,7 @@
  * `'false'`, and list order does matter (resolvers are tried in order).
  */
 import { readFileSync } from 'node:fs';
-import { type Document, isMap, isScalar, LineCounter, parseDocument, visit, type YAMLError } from 'yaml';
+import { type Document, isScalar, LineCounter, parseDocument, visit, type YAMLError } from 'yaml';
 import { describeValue } from './durations';
 import { Findings } from './findings';
 import { ENABLE_IPV6_SINCE, looksSecret } from './rules';
