@@ -60,6 +60,9 @@ export function readLocalFile(
   return resolved.path;
 }
 
+/** The largest file a plan may name: real ones are a few KiB; a mistaken path should not be read. */
+export const MAX_LOCAL_FILE_BYTES = 1024 * 1024;
+
 function fileProblem(path: string): { code: string; text: string; fix: string } | undefined {
   try {
     const st = statSync(path);
@@ -68,6 +71,13 @@ function fileProblem(path: string): { code: string; text: string; fix: string } 
         code: 'file-not-regular',
         text: 'is not a regular file',
         fix: 'name the file itself, not its directory',
+      };
+    }
+    if (st.size > MAX_LOCAL_FILE_BYTES) {
+      return {
+        code: 'file-too-large',
+        text: `is ${st.size} bytes; the files a plan names (configs, ip-detect, keys, certificates, tokens) are a few KiB`,
+        fix: 'name the right file',
       };
     }
     accessSync(path, constants.R_OK);

@@ -764,6 +764,11 @@ export const cases: Case[] = [
     expect: { code: 'value-out-of-range', field: 'ssh.connectTimeout', file: 'plan', message: /to 5m/ },
   },
   {
+    name: 'an ip-detect of megabytes is refused without reading it',
+    files: (dir) => writeFileSync(join(dir, 'genconf/ip-detect'), Buffer.alloc(2 * 1024 * 1024, 0x41)),
+    expect: { code: 'file-too-large', field: 'config.ipDetect', file: 'plan', message: /bytes/ },
+  },
+  {
     name: 'an empty private key file is refused at check time, naming the key',
     files: (dir) => writeFileSync(join(dir, 'keys/dcos_patch'), ''),
     expect: { code: 'ssh-key-unusable', field: 'ssh.privateKey', file: 'plan', message: /empty/ },
