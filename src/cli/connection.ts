@@ -25,7 +25,14 @@ const DEFAULT_TASK_QUEUE = 'dcos-patch-v1';
 const CONNECT_TIMEOUT = '5s';
 
 /** gRPC status codes the CLI tells apart. */
-const GRPC = { DEADLINE_EXCEEDED: 4, NOT_FOUND: 5, PERMISSION_DENIED: 7, UNAVAILABLE: 14, UNAUTHENTICATED: 16 };
+const GRPC = {
+  DEADLINE_EXCEEDED: 4,
+  NOT_FOUND: 5,
+  PERMISSION_DENIED: 7,
+  UNIMPLEMENTED: 12,
+  UNAVAILABLE: 14,
+  UNAUTHENTICATED: 16,
+};
 
 export class CliContext {
   readonly settings: ConnectionSettings;
@@ -116,6 +123,12 @@ export class CliContext {
     }
     if (code === GRPC.UNAVAILABLE || code === GRPC.DEADLINE_EXCEEDED) {
       return new CliError(`cannot reach Temporal at ${this.settings.address}: ${firstLine(err)}`, ExitCode.NotFound);
+    }
+    if (code === GRPC.UNIMPLEMENTED) {
+      return new CliError(
+        `${this.settings.address} answers but is not a Temporal frontend (${firstLine(err)}); point --address / TEMPORAL_ADDRESS at Temporal's gRPC port (7233 by default)`,
+        ExitCode.NotFound
+      );
     }
     if (code === GRPC.UNAUTHENTICATED || code === GRPC.PERMISSION_DENIED) {
       return new CliError(

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import * as grpc from '@grpc/grpc-js';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { PatchStatus } from '../../src/shared/status';
 import { statusQuery } from '../../src/workflows/messages';
@@ -86,6 +87,24 @@ describe('dcos-patch CLI against a real Temporal dev server', { concurrency: tru
     const down = await cli(['status', 'x'], { address: '127.0.0.1:9' });
     assert.equal(down.code, 3);
     assert.match(down.stderr, /cannot reach Temporal at 127\.0\.0\.1:9/);
+  });
+
+  test('a server that answers gRPC but is not Temporal: exit 3 saying so, not "the patch failed"', async () => {
+    const server = new grpc.Server();
+    const port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) =>
+        err ? reject(err) : resolve(p)
+      )
+    );
+    try {
+      for (const args of [['status', 'x'], ['list']]) {
+        const r = await cli(args, { address: `127.0.0.1:${port}` });
+        assert.equal(r.code, 3, `${args.join(' ')}: ${r.stderr}`);
+        assert.match(r.stderr, /answers but is not a Temporal frontend/);
+      }
+    } finally {
+      server.forceShutdown();
+    }
   });
 
   test('sim up / fault / truth / down delegate to the simulator, and its plan checks', async () => {
