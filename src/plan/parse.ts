@@ -203,6 +203,16 @@ function readPlan(ctx: FieldContext, root: Rec, path: string): PlanDraft {
   checkHostSets(ctx, root, nodes, bootstrap);
 
   const policy = readPolicy(ctx, root.policy);
+  const agentCount = nodes.agents.length + nodes.publicAgents.length;
+  if (policy.agentFailureBudget > agentCount) {
+    ctx.findings.error(
+      ctx.file,
+      'policy.agentFailureBudget',
+      'value-out-of-range',
+      `policy.agentFailureBudget is ${policy.agentFailureBudget}, more than the ${agentCount} agents the plan lists`,
+      `set it to at most ${agentCount}`
+    );
+  }
   const backups = readBackups(ctx, root.backups, variant, from);
   const preflightOverrides = readPreflight(ctx, root.preflight);
   const remoteWorkDir =

@@ -745,6 +745,18 @@ export const cases: Case[] = [
     expect: { code: 'cluster-name-invalid', field: 'cluster.name', file: 'plan' },
   },
   {
+    name: 'a failure budget above the number of agents is refused',
+    plan: (p) => {
+      p.policy = { agentFailureBudget: 99999 };
+    },
+    expect: {
+      code: 'value-out-of-range',
+      field: 'policy.agentFailureBudget',
+      file: 'plan',
+      message: /more than the 4 agents/,
+    },
+  },
+  {
     name: 'a duration without a sane upper bound is refused, naming the bounds',
     plan: (p) => {
       p.policy = { gates: { exhibitorTimeout: '99999999999999999999h' } };
