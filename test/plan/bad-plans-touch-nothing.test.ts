@@ -16,6 +16,7 @@ import { type Env, patchWorker, waitFor } from '../helpers/sim-patch';
 import { startTestEnvironment, uniqueTaskQueue } from '../helpers/temporal';
 import { cases } from './bad-cases';
 import { cleanFixtures, type Fixture, fixtureKey, makeFixture } from './fixture';
+import { mutations } from './mutations';
 
 let env: Env;
 let sim: SimCluster;
@@ -102,6 +103,30 @@ describe('a bad plan is refused before any host is touched', () => {
     const started = [];
     for await (const w of env.client.workflow.list({ query: `TaskQueue = '${taskQueue}'` })) started.push(w);
     assert.deepEqual(started, [], 'no workflow was started');
+  });
+
+  test('each generated mutation the check refuses: dcos-patch start exits 2; no command on any host, no workflow', {
+    timeout: 900_000,
+  }, async () => {
+    const address = process.env.TEMPORAL_TEST_ADDRESS ?? env.address;
+    const taskQueue = uniqueTaskQueue('mutations');
+    sim.resetTruth();
+    let started = 0;
+    for (const m of mutations()) {
+      const fixture = makeFixture(m.opts);
+      pointAtSim(fixture);
+      if (fixture.check().plan) continue; // valid once pointed at the simulator: nothing to refuse
+      const r = await cli(['start', fixture.planPath], { address, taskQueue });
+      assert.equal(r.code, 2, `${m.name}: exit 2\n${r.stdout}${r.stderr}`);
+      assert.match(r.stderr, /Nothing was started/, m.name);
+      assert.equal(commandsRun(), 0, `${m.name}: no command on any host`);
+      started++;
+    }
+    assert.ok(started >= 300, `${started} refused mutations started`);
+    const workflows = [];
+    for await (const w of env.client.workflow.list({ query: `TaskQueue = '${taskQueue}'` })) workflows.push(w);
+    assert.deepEqual(workflows, [], 'no workflow was started');
+    assert.equal(sim.truth().generatorRuns.length, 0);
   });
 
   test('control: the same plan unbroken does reach the simulated hosts', async () => {
