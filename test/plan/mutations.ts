@@ -4,7 +4,7 @@
  * bounds at and past their edge; config and key files empty, binary, nested, alias bombs,
  * duplicate keys, oversized. Used by mutations.test.ts and bad-plans-touch-nothing.test.ts.
  */
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { basePlan, type FixtureOptions, type PlanObject } from './fixture';
 
@@ -62,6 +62,8 @@ function planCases(): Mutation[] {
   }
   const extra: [string, (p: PlanObject) => void][] = [
     ['a host in two roles', (p) => p.agents.push('10.0.0.11')],
+    ['a host listed twice', (p) => p.agents.push('10.0.1.1')],
+    ['a port out of range', (p) => p.masters.push({ host: '10.0.0.14', sshPort: 70000 })],
     ['the bootstrap node as an agent', (p) => p.agents.push('10.0.0.5')],
     ['two masters', (p) => p.masters.pop()],
     ['four masters', (p) => p.masters.push('10.0.0.14')],
@@ -121,6 +123,16 @@ function fileCases(): Mutation[] {
     for (const [what, content] of contents) {
       out.push({ name: `${f} ${what}`, opts: { files: (dir) => writeFileSync(join(dir, f), content) } });
     }
+    out.push({ name: `${f} missing`, opts: { files: (dir) => rmSync(join(dir, f)) } });
+    out.push({
+      name: `${f} a directory`,
+      opts: {
+        files: (dir) => {
+          rmSync(join(dir, f));
+          mkdirSync(join(dir, f));
+        },
+      },
+    });
   }
   return out;
 }
