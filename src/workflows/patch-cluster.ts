@@ -311,7 +311,8 @@ export async function patchCluster(input: PatchClusterInput): Promise<PatchRepor
         return await child.result();
       });
       n.finishedAtMs = Date.now();
-      if (result.script?.exitCode === 0) n.scriptRan = true;
+      // Only kept where a later attempt needs it: the status stays small at thousands of agents.
+      if (result.script?.exitCode === 0 && result.outcome !== 'patched') n.scriptRan = true;
       // Found at the target after an earlier attempt of this patch ran the script: this patch patched it.
       const patchedEarlier = result.outcome === 'skipped' && n.scriptRan === true;
       n.state = patchedEarlier ? 'patched' : result.outcome;
