@@ -43,6 +43,7 @@ import {
   nonRetryable,
   retryable,
   shq,
+  signalOrUndefined,
   sleep,
 } from './util';
 
@@ -365,7 +366,7 @@ export function agentTasksProbe(input: GateInput): Probe {
 /** Agents, before the script: the agent id and the tasks running on it, as the leading master sees them. */
 export async function readAgentBaseline(input: Pick<GateInput, 'target' | 'masters'>): Promise<AgentBaseline> {
   const agent = { address: input.target.node.address, port: input.target.node.ports.mesosAgent };
-  const state = await leaderState(input.masters, input.target.http, activitySignal());
+  const state = await leaderState(input.masters, input.target.http, signalOrUndefined());
   try {
     return agentBaselineOf(state, agent);
   } catch (err) {
@@ -373,14 +374,6 @@ export async function readAgentBaseline(input: Pick<GateInput, 'target' | 'maste
       host: input.target.node.id,
       step: 'read agent baseline',
     });
-  }
-}
-
-function activitySignal(): AbortSignal | undefined {
-  try {
-    return cancellationSignal();
-  } catch {
-    return undefined;
   }
 }
 

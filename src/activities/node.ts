@@ -22,7 +22,16 @@ import type { NodeRole } from '../shared/plan';
 import { excerpt, nodeScriptUrlProblem, parseDcosVersion, parseRoles } from './parsers';
 import { describeRun, type RunPaths, runPaths, SCRIPT_NAME, startOrAttach } from './remote-run';
 import { type CommandResult, runCommand } from './ssh';
-import { ActivityErrorTypes, errorText, isNonRetryable, nonRetryable, retryable, shq, sleep } from './util';
+import {
+  ActivityErrorTypes,
+  errorText,
+  isNonRetryable,
+  nonRetryable,
+  retryable,
+  shq,
+  signalOrUndefined,
+  sleep,
+} from './util';
 
 export const DCOS_VERSION_FILE = '/opt/mesosphere/etc/dcos-version.json';
 export const ROLES_DIR = '/etc/mesosphere/roles/';
@@ -32,14 +41,6 @@ export const LIBLTDL = '/opt/mesosphere/lib/libltdl.so.7';
 const READ_MS = 30_000;
 /** user.config.yaml missing: a distinct exit code of the read command. */
 const ABSENT = 44;
-
-function signalOrUndefined(): AbortSignal | undefined {
-  try {
-    return cancellationSignal();
-  } catch {
-    return undefined;
-  }
-}
 
 function beat(details: unknown): void {
   try {

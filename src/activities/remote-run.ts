@@ -181,6 +181,12 @@ export function startCommand(paths: RunPaths, url: string, nonce: string, earlie
   ].join('\n');
 }
 
+/**
+ * Sets h=1 while a runner holds the lease `$l`. A shared-lock probe: it never blocks a runner,
+ * and a start command retries past the instant it holds the lock.
+ */
+const LEASE_PROBE = 'h=0; if [ -e "$l" ] && exec 8<"$l"; then if flock -n -s 8; then h=0; else h=1; fi; exec 8<&-; fi';
+
 export const TAIL_MARK = '--- output tail ---';
 
 /** One SSH exec that reads the run's state; liveness first, then the files (so a run that just ended is not "killed"). */
@@ -191,8 +197,8 @@ export function pollCommand(paths: RunPaths, tailBytes = 4096): string {
     `echo ${shq(`dir=${paths.runName}`)}`,
     // The runner is alive while the host lease is held and names this run (a shared-lock probe
     // never blocks a runner), on the boot it started in, as the process that started it.
-    `l=${shq(paths.lockFile)}; h=0`,
-    'if [ -e "$l" ] && exec 8<"$l"; then if flock -n -s 8; then h=0; else h=1; fi; exec 8<&-; fi',
+    `l=${shq(paths.lockFile)}`,
+    LEASE_PROBE,
     `echo "leaseHeld=$h"`,
     `echo "leaseRun=$(cat ${shq(paths.currentFile)} 2>/dev/null)"`,
     'echo "bootNow=$(cat /proc/sys/kernel/random/boot_id 2>/dev/null)"',
@@ -562,8 +568,8 @@ export async function startOrAttach(
 export function leaseCommand(remoteWorkDir: string): string {
   const p = runPaths(remoteWorkDir, { workflowId: 'lease', attempt: 1 });
   return [
-    `l=${shq(p.lockFile)}; h=0`,
-    'if [ -e "$l" ] && exec 8<"$l"; then if flock -n -s 8; then h=0; else h=1; fi; exec 8<&-; fi',
+    `l=${shq(p.lockFile)}`,
+    LEASE_PROBE,
     'echo "held=$h"',
     `echo "run=$(cat ${shq(p.currentFile)} 2>/dev/null)"`,
   ].join('\n');

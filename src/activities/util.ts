@@ -2,6 +2,7 @@
  * Small helpers shared by the activity modules: shell quoting, an abortable sleep, readable
  * error texts, and failure constructors that carry host, step and what to do.
  */
+import { cancellationSignal } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 
 export { shq } from '../shared/shell';
@@ -76,4 +77,13 @@ export function retryable(message: string, type: string, details: Record<string,
 
 export function nonRetryable(message: string, type: string, details: Record<string, unknown> = {}): ApplicationFailure {
   return ApplicationFailure.nonRetryable(message, type, details);
+}
+
+/** The running activity's cancellation signal; undefined outside an activity (plain use, tests). */
+export function signalOrUndefined(): AbortSignal | undefined {
+  try {
+    return cancellationSignal();
+  } catch {
+    return undefined;
+  }
 }
