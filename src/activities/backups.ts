@@ -3,12 +3,11 @@
  * activity on the first master, before any master is touched (scripts and the procedure:
  * src/preflight/backups.ts; docs/preflight.md "Backups").
  *
- * Idempotent: the files are named by the workflow run (`activityInfo()`), so a retried activity
+ * Idempotent: the files are named by the workflow run (`activityRun()`), so a retried activity
  * finds the backup it already took and reuses it. After the ZooKeeper snapshot (its ZooKeeper
  * instance was stopped while it was taken) it waits until Exhibitor reports every master serving
  * again, so the patch never starts on an ensemble that is still recovering.
  */
-import { activityInfo } from '@temporalio/activity';
 import {
   type BackupFiles,
   backupFiles,
@@ -19,8 +18,10 @@ import {
   zookeeperBackupScript,
 } from '../preflight/backups';
 import type { BackupsResult, NodeTarget, PlanInput } from '../shared/activity-types';
+import { FailureTypes } from '../shared/failure-types';
 import type { Plan } from '../shared/plan';
-import { activitySignal, Heartbeats } from './fan-out';
+import { activityRun, activitySignal } from './context';
+import { Heartbeats } from './fan-out';
 import { exhibitorProbe, pollUntilStable } from './gates';
 import { runCommand } from './ssh';
 import { nonRetryable, retryable } from './util';
@@ -44,12 +45,11 @@ export async function takeBackups({ plan }: PlanInput): Promise<BackupsResult> {
 
 async function backups(plan: Plan, heartbeats: Heartbeats): Promise<BackupsResult> {
   const master = plan.masters[0];
-  if (!master) throw nonRetryable('the plan lists no masters: nowhere to take backups', 'InvalidPlan');
+  if (!master) throw nonRetryable('the plan lists no masters: nowhere to take backups', FailureTypes.InvalidPlan);
   const target: NodeTarget = { node: master, ssh: plan.ssh, http: plan.http, remoteWorkDir: plan.remoteWorkDir };
-  const info = activityInfo();
   // Keyed by the workflow run, so a retried activity finds its own backup (never another run's).
-  const run = info.workflowExecution;
-  const key = backupKey(run?.workflowId ?? `activity-${info.activityId}`, run?.runId ?? info.activityId);
+  const run = activityRun();
+  const key = backupKey(run.workflowId, run.runId);
   const result: BackupsResult = { summary: '' };
   const lines: string[] = [];
 

@@ -6,8 +6,9 @@
  * from the worker, before any node is touched.
  */
 import { readFileSync } from 'node:fs';
-import { cancellationSignal, heartbeat } from '@temporalio/activity';
-import { type BootstrapInput, type BootstrapResult, FailureTypes } from '../shared/activity-types';
+import type { BootstrapInput, BootstrapResult } from '../shared/activity-types';
+import { FailureTypes } from '../shared/failure-types';
+import { activitySignal, beat } from './context';
 import { httpRequest } from './http';
 import { excerpt, parseNodeScriptUrl, tail } from './parsers';
 import { runCommand, type SshEndpoint } from './ssh';
@@ -99,8 +100,8 @@ function failed(message: string, details: Record<string, unknown>): Error {
 
 /** Run `fn` while heartbeating `details()` every few seconds (long SSH commands send nothing meanwhile). */
 async function heartbeating<T>(details: () => unknown, fn: () => Promise<T>): Promise<T> {
-  heartbeat(details());
-  const timer = setInterval(() => heartbeat(details()), HEARTBEAT_EVERY_MS);
+  beat(details());
+  const timer = setInterval(() => beat(details()), HEARTBEAT_EVERY_MS);
   try {
     return await fn();
   } finally {
@@ -112,11 +113,11 @@ export async function prepareBootstrap(input: BootstrapInput): Promise<Bootstrap
   const { plan } = input;
   const ep = bootstrapEndpoint(plan);
   const host = ep.node.id;
-  const signal = cancellationSignal();
+  const signal = activitySignal();
   const genconf = `${plan.bootstrap.installerDir.replace(/\/+$/, '')}/genconf`;
 
   // 0. the installer must be the plan's target release and variant, or it would patch to another.
-  heartbeat({ phase: 'checking-installer' });
+  beat({ phase: 'checking-installer' });
   const ver = await runCommand(ep, installerVersionCommand(plan), {
     timeoutMs: COPY_MS,
     signal,
@@ -170,7 +171,7 @@ export async function prepareBootstrap(input: BootstrapInput): Promise<Bootstrap
   }
   for (const f of files) {
     const content = readConfigFile(f.path, f.what);
-    heartbeat({ phase: 'copying', file: f.name });
+    beat({ phase: 'copying', file: f.name });
     const r = await runCommand(ep, copyCommand(genconf, f.name, f.mode), {
       timeoutMs: COPY_MS,
       stdin: content,
@@ -220,7 +221,7 @@ export async function prepareBootstrap(input: BootstrapInput): Promise<Bootstrap
   const scriptUrl = parsed.url;
 
   // 3. the URL must answer: from the bootstrap node itself, then from the worker.
-  heartbeat({ phase: 'checking-url' });
+  beat({ phase: 'checking-url' });
   const fromBootstrap = await runCommand(
     ep,
     `curl -fsS -o /dev/null --connect-timeout 10 --max-time 30 ${shq(scriptUrl)}`,
@@ -243,7 +244,7 @@ export async function prepareBootstrap(input: BootstrapInput): Promise<Bootstrap
     seen = `HTTP ${res.status}`;
     if (res.status === 200) return { scriptUrl, generatorOutputTail };
   } catch (err) {
-    if (signal.aborted) throw err;
+    if (signal?.aborted) throw err;
     seen = errorText(err);
   }
   throw failed(

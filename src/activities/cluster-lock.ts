@@ -3,14 +3,15 @@
  * lock still running, and who holds it. One patch per cluster is enforced by the lock workflow
  * (src/workflows/cluster-lock.ts); these only look (and end a lock whose holder is gone).
  */
-import { Context } from '@temporalio/activity';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { LockHolder } from '../shared/activity-types';
+
+import { temporalClient } from './context';
 
 /** Is the workflow with this id running now (its latest run, across continue-as-new)? */
 export async function patchIsRunning(workflowId: string): Promise<boolean> {
   try {
-    const d = await Context.current().client.workflow.getHandle(workflowId).describe();
+    const d = await temporalClient().workflow.getHandle(workflowId).describe();
     return d.status.name === 'RUNNING';
   } catch (err) {
     if (err instanceof WorkflowNotFoundError) return false;
@@ -23,7 +24,7 @@ export async function patchIsRunning(workflowId: string): Promise<boolean> {
  * would free itself at its next check; it is ended now instead, so a new patch need not wait.
  */
 export async function inspectClusterLock(lockWorkflowId: string): Promise<LockHolder> {
-  const client = Context.current().client;
+  const client = temporalClient();
   const lock = client.workflow.getHandle(lockWorkflowId);
   let holder: string;
   try {

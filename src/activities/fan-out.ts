@@ -2,10 +2,10 @@
  * Working on many hosts from one activity (survey, preflight, backups): at most N at once, and
  * heartbeats that keep coming while a slow host holds things up.
  */
-import { setMaxListeners } from 'node:events';
-import { activityInfo, cancellationSignal, heartbeat } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
-import { ActivityErrorTypes, abortReason } from './util';
+import { FailureTypes } from '../shared/failure-types';
+import { activitySignal, beat, insideActivity } from './context';
+import { abortReason } from './util';
 
 /** Map with at most `limit` calls in flight; results in input order. */
 export async function mapLimit<T, R>(
@@ -25,26 +25,6 @@ export async function mapLimit<T, R>(
   return results;
 }
 
-const raised = new WeakSet<AbortSignal>();
-
-/**
- * The activity's cancellation signal (undefined outside an activity). One listener per SSH
- * session or HTTP request in flight is expected, so the listener warning limit is lifted.
- */
-export function activitySignal(): AbortSignal | undefined {
-  let signal: AbortSignal;
-  try {
-    signal = cancellationSignal();
-  } catch {
-    return undefined;
-  }
-  if (!raised.has(signal)) {
-    setMaxListeners(0, signal);
-    raised.add(signal);
-  }
-  return signal;
-}
-
 /**
  * Heartbeats for a long activity: `beat(details)` reports progress (and throws once the activity
  * is cancelled), and a timer repeats the last details every `everyMs`, so a step that waits long
@@ -57,15 +37,9 @@ export class Heartbeats {
   private readonly active: boolean;
 
   constructor(everyMs = 10_000) {
-    let active = true;
-    try {
-      activityInfo();
-    } catch {
-      active = false;
-    }
-    this.active = active;
-    if (active) {
-      this.timer = setInterval(() => heartbeat(this.last), everyMs);
+    this.active = insideActivity();
+    if (this.active) {
+      this.timer = setInterval(() => beat(this.last), everyMs);
       this.timer.unref();
     }
   }
@@ -73,7 +47,7 @@ export class Heartbeats {
   beat(details: unknown): void {
     this.last = details;
     if (!this.active) return;
-    heartbeat(details);
+    beat(details);
     const signal = activitySignal();
     if (signal?.aborted) throw abortReason(signal);
   }
@@ -92,7 +66,7 @@ export async function onceMoreIfDropped<T>(read: () => Promise<T>): Promise<T> {
   try {
     return await read();
   } catch (err) {
-    if (err instanceof ApplicationFailure && err.type === ActivityErrorTypes.SshDropped) return read();
+    if (err instanceof ApplicationFailure && err.type === FailureTypes.SshDropped) return read();
     throw err;
   }
 }

@@ -5,16 +5,11 @@
  * crash), and at the deadline the gate fails with `GateTimeout` (non-retryable) naming what it
  * saw last. Failures that retrying cannot fix (host key, unreadable credentials) end it at once.
  */
-import { cancellationSignal, heartbeat } from '@temporalio/activity';
-import {
-  type AgentBaseline,
-  FailureTypes,
-  type GateInput,
-  type GateName,
-  type GateResult,
-} from '../shared/activity-types';
+import type { AgentBaseline, GateInput, GateName, GateResult } from '../shared/activity-types';
 import { mesosVersionMatches } from '../shared/dcos-releases';
+import { FailureTypes } from '../shared/failure-types';
 import type { NodeSpec } from '../shared/plan';
+import { activitySignal, beat } from './context';
 import { getNodeJson } from './http';
 import {
   agentBaselineOf,
@@ -35,17 +30,7 @@ import {
 } from './parsers';
 import { readLease } from './remote-run';
 import { runCommand } from './ssh';
-import {
-  ActivityErrorTypes,
-  abortReason,
-  errorText,
-  isNonRetryable,
-  nonRetryable,
-  retryable,
-  shq,
-  signalOrUndefined,
-  sleep,
-} from './util';
+import { abortReason, errorText, isNonRetryable, nonRetryable, retryable, shq, sleep } from './util';
 
 // ---- the shared poll loop -----------------------------------------------------------------------
 
@@ -174,8 +159,8 @@ export function cockroachStatusCommand(certsDir: string | 'insecure'): string {
 export const MESOS_MASTER_VERSION_COMMAND = '/opt/mesosphere/bin/mesos-master --version';
 export const MESOS_MASTER_UNIT_COMMAND = 'systemctl is-active dcos-mesos-master';
 
-function ctx(): { signal: AbortSignal; beat: (p: GateProgress) => void } {
-  return { signal: cancellationSignal(), beat: (p) => heartbeat(p) };
+function ctx(): { signal: AbortSignal | undefined; beat: (p: GateProgress) => void } {
+  return { signal: activitySignal(), beat };
 }
 
 async function runGate(name: GateName, input: GateInput, probe: Probe, hint: string): Promise<GateResult> {
@@ -366,11 +351,11 @@ export function agentTasksProbe(input: GateInput): Probe {
 /** Agents, before the script: the agent id and the tasks running on it, as the leading master sees them. */
 export async function readAgentBaseline(input: Pick<GateInput, 'target' | 'masters'>): Promise<AgentBaseline> {
   const agent = { address: input.target.node.address, port: input.target.node.ports.mesosAgent };
-  const state = await leaderState(input.masters, input.target.http, signalOrUndefined());
+  const state = await leaderState(input.masters, input.target.http, activitySignal());
   try {
     return agentBaselineOf(state, agent);
   } catch (err) {
-    throw retryable(`${input.target.node.id}: ${errorText(err)}`, ActivityErrorTypes.HttpUnavailable, {
+    throw retryable(`${input.target.node.id}: ${errorText(err)}`, FailureTypes.HttpUnavailable, {
       host: input.target.node.id,
       step: 'read agent baseline',
     });

@@ -7,9 +7,10 @@
 import { readFileSync, statSync } from 'node:fs';
 import { Agent, type Dispatcher, request } from 'undici';
 import type { NodeTarget } from '../shared/activity-types';
+import { FailureTypes } from '../shared/failure-types';
 import type { HttpAuth, NodePorts } from '../shared/plan';
 import { excerpt as excerptText } from './parsers';
-import { ActivityErrorTypes, abortReason, errorText, nonRetryable, retryable } from './util';
+import { abortReason, errorText, nonRetryable, retryable } from './util';
 
 export interface TlsFiles {
   caCertPath?: string;
@@ -43,7 +44,7 @@ function readTls(path: string, what: string): Buffer {
   } catch (err) {
     throw nonRetryable(
       `cannot read the ${what} ${path} on the worker (${errorText(err)}); make it readable where the worker runs`,
-      'InvalidPlan',
+      FailureTypes.InvalidPlan,
       { path }
     );
   }
@@ -89,7 +90,7 @@ function readToken(path: string): string {
   } catch (err) {
     throw nonRetryable(
       `cannot read the DC/OS token file ${path} on the worker (${errorText(err)}); put a valid token there (dcos-patch never takes it as an argument)`,
-      'InvalidPlan',
+      FailureTypes.InvalidPlan,
       { path }
     );
   }
@@ -126,7 +127,7 @@ export async function httpRequest(url: string, opts: HttpOptions): Promise<HttpR
   } catch (err) {
     if (opts.signal?.aborted) throw abortReason(opts.signal);
     const why = abort.signal.aborted ? `no answer within ${Math.round(opts.timeoutMs / 1000)} s` : errorText(err);
-    throw retryable(`${who}${method} ${url}: ${why}`, ActivityErrorTypes.HttpUnavailable, {
+    throw retryable(`${who}${method} ${url}: ${why}`, FailureTypes.HttpUnavailable, {
       host: opts.host,
       url,
       seen: why,
@@ -150,7 +151,7 @@ export async function getJson(url: string, opts: HttpOptions): Promise<unknown> 
           : '';
     throw retryable(
       `${who}GET ${url}: HTTP ${res.status}${hint}: ${excerptText(res.body)}`,
-      ActivityErrorTypes.HttpUnavailable,
+      FailureTypes.HttpUnavailable,
       { host: opts.host, url, expected: 'HTTP 200', seen: `HTTP ${res.status}` }
     );
   }
@@ -159,7 +160,7 @@ export async function getJson(url: string, opts: HttpOptions): Promise<unknown> 
   } catch {
     throw retryable(
       `${who}GET ${url}: the answer is not JSON: ${excerptText(res.body) || '(empty body)'}`,
-      ActivityErrorTypes.HttpUnavailable,
+      FailureTypes.HttpUnavailable,
       { host: opts.host, url, expected: 'JSON', seen: excerptText(res.body) }
     );
   }

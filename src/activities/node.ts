@@ -6,32 +6,23 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { cancellationSignal, heartbeat } from '@temporalio/activity';
 import { diffConfigs, parseDcosConfig } from '../plan/config-yaml';
 import { Findings } from '../plan/findings';
-import {
-  type Diagnostics,
-  FailureTypes,
-  type NodeState,
-  type NodeTarget,
-  type RemoteRunState,
-  type RunKey,
-  type ScriptRunResult,
+import type {
+  Diagnostics,
+  NodeState,
+  NodeTarget,
+  RemoteRunState,
+  RunKey,
+  ScriptRunResult,
 } from '../shared/activity-types';
+import { FailureTypes } from '../shared/failure-types';
 import type { NodeRole } from '../shared/plan';
+import { activitySignal, beat } from './context';
 import { excerpt, nodeScriptUrlProblem, parseDcosVersion, parseRoles } from './parsers';
 import { describeRun, type RunPaths, runPaths, SCRIPT_NAME, startOrAttach } from './remote-run';
 import { type CommandResult, runCommand } from './ssh';
-import {
-  ActivityErrorTypes,
-  errorText,
-  isNonRetryable,
-  nonRetryable,
-  retryable,
-  shq,
-  signalOrUndefined,
-  sleep,
-} from './util';
+import { errorText, isNonRetryable, nonRetryable, retryable, shq, sleep } from './util';
 
 export const DCOS_VERSION_FILE = '/opt/mesosphere/etc/dcos-version.json';
 export const ROLES_DIR = '/etc/mesosphere/roles/';
@@ -41,14 +32,6 @@ export const LIBLTDL = '/opt/mesosphere/lib/libltdl.so.7';
 const READ_MS = 30_000;
 /** user.config.yaml missing: a distinct exit code of the read command. */
 const ABSENT = 44;
-
-function beat(details: unknown): void {
-  try {
-    heartbeat(details);
-  } catch {
-    // outside an activity (plain use, tests)
-  }
-}
 
 // ---- readNodeState ------------------------------------------------------------------------------
 
@@ -66,7 +49,7 @@ export function nodeStateFrom(
     throw retryable(
       `${host}: cannot read ${DCOS_VERSION_FILE} (exit ${version.exitCode}: ${excerpt(version.stderr) || 'no output'}). ` +
         'Is DC/OS installed here, or is pkgpanda swapping /opt/mesosphere right now?',
-      ActivityErrorTypes.RemoteCommandFailed,
+      FailureTypes.RemoteCommandFailed,
       { host, step: 'read installed version', expected: DCOS_VERSION_FILE, seen: excerpt(version.stderr) }
     );
   }
@@ -74,7 +57,7 @@ export function nodeStateFrom(
   try {
     installedVersion = parseDcosVersion(version.stdout);
   } catch (err) {
-    throw retryable(`${host}: ${errorText(err)}`, ActivityErrorTypes.RemoteCommandFailed, {
+    throw retryable(`${host}: ${errorText(err)}`, FailureTypes.RemoteCommandFailed, {
       host,
       step: 'read installed version',
     });
@@ -86,7 +69,7 @@ export function nodeStateFrom(
   if (userConfig.exitCode !== 0) {
     throw retryable(
       `${host}: cannot read ${USER_CONFIG_FILE} (exit ${userConfig.exitCode}: ${excerpt(userConfig.stderr)})`,
-      ActivityErrorTypes.RemoteCommandFailed,
+      FailureTypes.RemoteCommandFailed,
       { host, step: 'read user.config.yaml' }
     );
   }
@@ -127,7 +110,7 @@ export async function readNodeState(target: NodeTarget, newConfigPath?: string):
       );
     }
   }
-  const signal = signalOrUndefined();
+  const signal = activitySignal();
   const opts = { timeoutMs: READ_MS, ...(signal ? { signal } : {}) };
   const [version, roles, userConfig] = await Promise.all([
     runCommand(target, `cat ${DCOS_VERSION_FILE}`, opts),
@@ -143,7 +126,7 @@ export const REMOVE_LIBLTDL_COMMAND = `f=${LIBLTDL}; if [ -e "$f" ] || [ -L "$f"
 
 /** Agents: delete /opt/mesosphere/lib/libltdl.so.7 if present (it conflicts with the new packages). */
 export async function prepareAgent(target: NodeTarget): Promise<{ removed: boolean }> {
-  const signal = signalOrUndefined();
+  const signal = activitySignal();
   const r = await runCommand(target, REMOVE_LIBLTDL_COMMAND, {
     timeoutMs: READ_MS,
     ...(signal ? { signal } : {}),
@@ -153,7 +136,7 @@ export async function prepareAgent(target: NodeTarget): Promise<{ removed: boole
   if (r.exitCode !== 0 || (said !== 'removed' && said !== 'absent')) {
     throw retryable(
       `${target.node.id}: could not remove ${LIBLTDL} (exit ${r.exitCode}: ${excerpt(r.stderr || r.stdout)}). The node script refuses to run while it exists.`,
-      ActivityErrorTypes.RemoteCommandFailed,
+      FailureTypes.RemoteCommandFailed,
       { host: target.node.id, step: 'remove libltdl.so.7', expected: 'removed or absent', seen: excerpt(r.stderr) }
     );
   }
@@ -184,7 +167,7 @@ export function downForMs(stdout: string): number | undefined {
  * from the host's monotonic clock, so skew does not matter). Undefined when it cannot be told.
  */
 export async function agentDownSince(target: NodeTarget): Promise<{ sinceMs?: number }> {
-  const signal = signalOrUndefined();
+  const signal = activitySignal();
   const r = await runCommand(target, agentDownCommand(target.node.role), {
     timeoutMs: READ_MS,
     ...(signal ? { signal } : {}),
@@ -236,7 +219,7 @@ export async function stageScript(target: NodeTarget, scriptUrl: string, runKey:
   const problem = nodeScriptUrlProblem(scriptUrl);
   if (problem) throw nonRetryable(`node script URL for ${host}: ${problem}`, FailureTypes.InvalidPlan);
   const paths = runPaths(target.remoteWorkDir, runKey);
-  const signal = signalOrUndefined();
+  const signal = activitySignal();
   for (let attempt = 1; ; attempt++) {
     const r = await runCommand(target, stageCommand(paths, scriptUrl), {
       timeoutMs: 150_000,
@@ -246,7 +229,7 @@ export async function stageScript(target: NodeTarget, scriptUrl: string, runKey:
     if (r.exitCode !== 0) {
       throw nonRetryable(
         `${host}: cannot stage the node script (exit ${r.exitCode}: ${excerpt(r.stderr || r.stdout)}). The SSH user needs passwordless sudo to create ${target.remoteWorkDir}.`,
-        ActivityErrorTypes.RemoteCommandFailed,
+        FailureTypes.RemoteCommandFailed,
         { host, step: 'stage node script' }
       );
     }
@@ -298,14 +281,14 @@ export async function runPatchScript(
 ): Promise<ScriptRunResult> {
   return startOrAttach(target, scriptUrl, runKey, {
     timeoutMs,
-    signal: cancellationSignal(),
-    heartbeat: (p) => heartbeat(p),
+    signal: activitySignal(),
+    heartbeat: beat,
   });
 }
 
 /** For abort reporting: has the script for this run key not started, is it running, or finished (exit code)? */
 export async function describeRemoteRun(target: NodeTarget, runKey: RunKey): Promise<RemoteRunState> {
-  return describeRun(target, runKey, signalOrUndefined());
+  return describeRun(target, runKey, activitySignal());
 }
 
 // ---- collectDiagnostics -------------------------------------------------------------------------
@@ -374,7 +357,7 @@ async function section(
  * each records its exit code (-1 when it could not be run, e.g. the host is unreachable).
  */
 export async function collectDiagnostics(target: NodeTarget, runKey?: RunKey): Promise<Diagnostics> {
-  const signal = signalOrUndefined();
+  const signal = activitySignal();
   const collectedAtMs = Date.now();
   const sections: Diagnostics['sections'] = [];
   const first = await section(target, `cat ${DCOS_VERSION_FILE}`, signal);

@@ -31,15 +31,16 @@ import {
   sectionsFor,
 } from '../preflight/host-facts';
 import { evaluateConstraints, evaluateMarathonOnMarathon, parseMarathonApps } from '../preflight/marathon';
-import { FailureTypes, type NodeTarget, type PlanInput, type PreflightResult } from '../shared/activity-types';
+import type { NodeTarget, PlanInput, PreflightFinding, PreflightResult } from '../shared/activity-types';
+import { FailureTypes } from '../shared/failure-types';
 import type { NodeSpec, Plan, SecurityMode } from '../shared/plan';
-import type { PreflightFinding } from '../shared/status';
 import { bootstrapEndpoint } from './bootstrap';
-import { activitySignal, Heartbeats, mapLimit, onceMoreIfDropped } from './fan-out';
+import { activitySignal } from './context';
+import { Heartbeats, mapLimit, onceMoreIfDropped } from './fan-out';
 import { type DcosEndpoint, getNodeJson, getJson as httpGetJson } from './http';
 import { parseExhibitorStatus, parseMesosMetrics } from './parsers';
 import { runCommand, type SshEndpoint } from './ssh';
-import { ActivityErrorTypes, errorText } from './util';
+import { errorText } from './util';
 
 /** Hosts probed over SSH at once. */
 export const PREFLIGHT_SSH_CONCURRENCY = 16;
@@ -148,9 +149,9 @@ async function probeHost(plan: Plan, h: ProbeHost, ipv6Enabled: boolean): Promis
  */
 const SSH_TYPES_WITH_OWN_FIX = new Set<string>([
   FailureTypes.HostKeyMismatch,
-  ActivityErrorTypes.HostKeyUnknown,
-  ActivityErrorTypes.SshAuthFailed,
-  ActivityErrorTypes.SshUnreachable,
+  FailureTypes.HostKeyUnknown,
+  FailureTypes.SshAuthFailed,
+  FailureTypes.SshUnreachable,
   FailureTypes.InvalidPlan,
 ]);
 

@@ -17,19 +17,11 @@
  * Time limits use the host's clock (`date +%s%3N`), so worker clock skew does not matter.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { FailureTypes, type NodeTarget, type RemoteRunState, type RunKey } from '../shared/activity-types';
+import type { NodeTarget, RemoteRunState, RunKey } from '../shared/activity-types';
+import { FailureTypes } from '../shared/failure-types';
 import { nodeScriptUrlProblem, tail } from './parsers';
 import { runCommand } from './ssh';
-import {
-  ActivityErrorTypes,
-  abortReason,
-  errorText,
-  isNonRetryable,
-  nonRetryable,
-  retryable,
-  shq,
-  sleep,
-} from './util';
+import { abortReason, errorText, isNonRetryable, nonRetryable, retryable, shq, sleep } from './util';
 
 export const SCRIPT_NAME = 'dcos_node_upgrade.sh';
 
@@ -417,17 +409,16 @@ export async function startOrAttach(
       });
       if (r.signal) {
         // Killed mid-way (a reboot, the OOM killer): the claim is idempotent (its nonce), so look again.
-        throw retryable(
-          `${host}: the claim command was killed by ${r.signal}`,
-          ActivityErrorTypes.RemoteCommandFailed,
-          { host, step: 'claim run directory' }
-        );
+        throw retryable(`${host}: the claim command was killed by ${r.signal}`, FailureTypes.RemoteCommandFailed, {
+          host,
+          step: 'claim run directory',
+        });
       }
       if (r.exitCode !== 0) {
         throw nonRetryable(
           `${host}: could not claim the run directory ${ownPaths.dir} (exit ${r.exitCode}): ${tail(r.stderr || r.stdout, 5, 500)}. ` +
             `The SSH user needs passwordless sudo to create ${target.remoteWorkDir}, and flock (util-linux) on the host; fix it and retry the node.`,
-          ActivityErrorTypes.RemoteCommandFailed,
+          FailureTypes.RemoteCommandFailed,
           { host, step: 'claim run directory', expected: 'exit 0', seen: `exit ${r.exitCode}` }
         );
       }
@@ -437,7 +428,7 @@ export async function startOrAttach(
         if (!other) {
           throw retryable(
             `${host}: the host lease ${ownPaths.lockFile} is held, but ${ownPaths.currentFile} names no run ("${answer.runName}")`,
-            ActivityErrorTypes.RemoteCommandFailed,
+            FailureTypes.RemoteCommandFailed,
             { host, step: 'claim run directory' }
           );
         }
@@ -477,7 +468,7 @@ export async function startOrAttach(
       if (Date.now() > workerDeadline) {
         throw retryable(
           `${host}: cannot read the state of dcos_node_upgrade.sh (${errorText(err)}); it may still be running on the host.`,
-          ActivityErrorTypes.SshUnreachable,
+          FailureTypes.SshUnreachable,
           { host, step: 'poll node script', runDir: paths.dir }
         );
       }
@@ -541,7 +532,7 @@ export async function startOrAttach(
       case 'not-started':
         throw retryable(
           `${host}: the run directory ${paths.dir} vanished after it was claimed (deleted on the host?)`,
-          ActivityErrorTypes.RemoteCommandFailed,
+          FailureTypes.RemoteCommandFailed,
           details({})
         );
       default: {

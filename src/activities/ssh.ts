@@ -13,10 +13,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { Client, type ClientChannel } from 'ssh2';
-import { FailureTypes } from '../shared/activity-types';
+import { FailureTypes } from '../shared/failure-types';
 import type { NodeSpec, SshSettings } from '../shared/plan';
 import { describeHostKeyVerdict, type HostKeyVerdict, preferredHostKeyAlgorithms, verifyHostKey } from './known-hosts';
-import { ActivityErrorTypes, abortReason, errorText, nonRetryable, retryable } from './util';
+import { abortReason, errorText, nonRetryable, retryable } from './util';
 
 /** What runCommand needs of a target: a NodeTarget fits, and so does the bootstrap node. */
 export interface SshEndpoint {
@@ -181,7 +181,7 @@ function hostKeyFailure(ep: SshEndpoint, verdict: Exclude<HostKeyVerdict, { ok: 
     knownHosts: ep.ssh.knownHostsPath,
   };
   return verdict.reason === 'unknown'
-    ? nonRetryable(message, ActivityErrorTypes.HostKeyUnknown, details)
+    ? nonRetryable(message, FailureTypes.HostKeyUnknown, details)
     : nonRetryable(message, FailureTypes.HostKeyMismatch, details);
 }
 
@@ -191,7 +191,7 @@ function connectFailure(ep: SshEndpoint, err: Error & { level?: string }, verdic
     return nonRetryable(
       `SSH ${where(ep)}: login refused for the key ${ep.ssh.privateKeyPath}. ` +
         `Install its public key in ~${ep.ssh.user}/.ssh/authorized_keys on ${ep.node.address}, or fix ssh.user / ssh.privateKey in the plan.`,
-      ActivityErrorTypes.SshAuthFailed,
+      FailureTypes.SshAuthFailed,
       { host: ep.node.id, step: 'ssh login', user: ep.ssh.user }
     );
   }
@@ -201,7 +201,7 @@ function connectFailure(ep: SshEndpoint, err: Error & { level?: string }, verdic
       : `cannot connect (${errorText(err)})`;
   return retryable(
     `SSH ${where(ep)}: ${why}. Check that the host is up and sshd listens on port ${ep.node.sshPort}; dcos-patch retries.`,
-    ActivityErrorTypes.SshUnreachable,
+    FailureTypes.SshUnreachable,
     { host: ep.node.id, step: 'ssh connect' }
   );
 }
@@ -302,7 +302,7 @@ function execOn(conn: Connection, ep: SshEndpoint, command: string, opts: RunOpt
     const dropped = (why: string) =>
       retryable(
         `SSH ${where(ep)}: the connection dropped while running ${label} (${why}); the command may still be running on the host. dcos-patch retries.`,
-        ActivityErrorTypes.SshDropped,
+        FailureTypes.SshDropped,
         { host: ep.node.id, step: label }
       );
     const onAbort = () => {
@@ -319,7 +319,7 @@ function execOn(conn: Connection, ep: SshEndpoint, command: string, opts: RunOpt
       finish(
         retryable(
           `SSH ${where(ep)}: ${label} did not finish within ${Math.round(opts.timeoutMs / 1000)} s (closed it).`,
-          ActivityErrorTypes.SshCommandTimeout,
+          FailureTypes.SshCommandTimeout,
           { host: ep.node.id, step: label, timeoutMs: opts.timeoutMs }
         )
       );
@@ -381,7 +381,7 @@ export async function runCommand(ep: SshEndpoint, command: string, opts: RunOpti
       if (attempt >= 2) {
         throw retryable(
           `SSH ${where(ep)}: could not open a session for ${labelOf(command, opts.label)} (${err.message}).`,
-          ActivityErrorTypes.SshUnreachable,
+          FailureTypes.SshUnreachable,
           { host: ep.node.id, step: labelOf(command, opts.label) }
         );
       }

@@ -7,8 +7,10 @@
 import { readFileSync } from 'node:fs';
 import { parseDcosConfig } from '../plan/config-yaml';
 import { Findings } from '../plan/findings';
-import { FailureTypes, type NodeTarget, type SurveyEntry } from '../shared/activity-types';
-import { activitySignal, Heartbeats, mapLimit, onceMoreIfDropped } from './fan-out';
+import type { NodeTarget, SurveyEntry } from '../shared/activity-types';
+import { FailureTypes } from '../shared/failure-types';
+import { activitySignal } from './context';
+import { Heartbeats, mapLimit, onceMoreIfDropped } from './fan-out';
 import { readNodeState } from './node';
 import { errorText, isNonRetryable, nonRetryable } from './util';
 

@@ -2,7 +2,6 @@
  * Small helpers shared by the activity modules: shell quoting, an abortable sleep, readable
  * error texts, and failure constructors that carry host, step and what to do.
  */
-import { cancellationSignal } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 
 export { shq } from '../shared/shell';
@@ -52,24 +51,6 @@ export function isNonRetryable(err: unknown): boolean {
   return err instanceof ApplicationFailure && err.nonRetryable === true;
 }
 
-/** Failure types the activities add beyond the contract's FailureTypes (all describe transient or setup problems). */
-export const ActivityErrorTypes = {
-  /** The host is not in known_hosts: non-retryable, add its key after checking it. */
-  HostKeyUnknown: 'HostKeyUnknown',
-  /** SSH login refused for the key: non-retryable. */
-  SshAuthFailed: 'SshAuthFailed',
-  /** Could not connect over SSH (refused, timed out, unreachable): retryable. */
-  SshUnreachable: 'SshUnreachable',
-  /** The SSH connection dropped while a command ran (it may still run on the host): retryable. */
-  SshDropped: 'SshDropped',
-  /** A remote command ran past its time limit: retryable. */
-  SshCommandTimeout: 'SshCommandTimeout',
-  /** An HTTP endpoint did not answer, answered 5xx or not JSON: retryable. */
-  HttpUnavailable: 'HttpUnavailable',
-  /** A remote command failed in a way worth retrying (a read, a staging download). */
-  RemoteCommandFailed: 'RemoteCommandFailed',
-} as const;
-
 /** A retryable failure with host/step/expected/seen/fix in its details. */
 export function retryable(message: string, type: string, details: Record<string, unknown> = {}): ApplicationFailure {
   return ApplicationFailure.retryable(message, type, details);
@@ -77,13 +58,4 @@ export function retryable(message: string, type: string, details: Record<string,
 
 export function nonRetryable(message: string, type: string, details: Record<string, unknown> = {}): ApplicationFailure {
   return ApplicationFailure.nonRetryable(message, type, details);
-}
-
-/** The running activity's cancellation signal; undefined outside an activity (plain use, tests). */
-export function signalOrUndefined(): AbortSignal | undefined {
-  try {
-    return cancellationSignal();
-  } catch {
-    return undefined;
-  }
 }

@@ -8,7 +8,7 @@
  * (host-facts.ts, cluster.ts, marathon.ts); the activity that gathers the observations is
  * src/activities/preflight.ts.
  */
-import type { PreflightFinding } from '../shared/status';
+import type { PreflightFinding } from '../shared/activity-types';
 
 export const CHECK_NAMES = [
   'ssh-reachable',

@@ -6,7 +6,7 @@
  * so one broken thing is reported once.
  */
 import type { ExhibitorMember } from '../activities/parsers';
-import type { PreflightFinding } from '../shared/status';
+import type { PreflightFinding } from '../shared/activity-types';
 import { fail, pass, warn } from './catalog';
 
 /** What one endpoint answered: a parsed body, or why there is none. */

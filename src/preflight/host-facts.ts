@@ -4,7 +4,7 @@
  * Marathon unit), and pure evaluators turn that into findings. Nothing here touches a network.
  */
 import { parseDcosVersion } from '../activities/parsers';
-import type { PreflightFinding } from '../shared/status';
+import type { PreflightFinding } from '../shared/activity-types';
 import { fail, pass, warn } from './catalog';
 import { evaluateEventSubscriber, MARATHON_SCRIPT, oneLine } from './marathon';
 

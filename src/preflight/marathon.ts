@@ -5,7 +5,7 @@
  * - Marathon-on-Marathon instances at 1.3.5 or later;
  * - no `--event_subscriber http_callback` in the Marathon start options on the masters.
  */
-import type { PreflightFinding } from '../shared/status';
+import type { PreflightFinding } from '../shared/activity-types';
 import { fail, pass, warn } from './catalog';
 
 // ---- constraints ------------------------------------------------------------------------------

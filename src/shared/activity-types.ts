@@ -4,7 +4,6 @@
  * certificates are paths on the worker machine.
  */
 import type { HttpAuth, NodeRole, NodeSpec, Plan, SshSettings } from './plan';
-import type { PreflightFinding } from './status';
 
 /** Everything an activity needs to reach one node over SSH and HTTP. */
 export interface NodeTarget {
@@ -138,6 +137,14 @@ export interface PlanInput {
   plan: Plan;
 }
 
+export interface PreflightFinding {
+  check: string;
+  host?: string;
+  status: 'pass' | 'warn' | 'fail';
+  message: string;
+  overridden?: boolean;
+}
+
 export type PreflightResult = PreflightFinding[];
 
 export interface BackupsResult {
@@ -148,28 +155,6 @@ export interface BackupsResult {
   /** Path of the IAM database dump (Enterprise). */
   iam?: string;
 }
-
-/** Failure types thrown by activities (ApplicationFailure `type`), so workflows can branch on them. */
-export const FailureTypes = {
-  /** Host key does not match known_hosts: never retried. */
-  HostKeyMismatch: 'HostKeyMismatch',
-  /** A gate did not hold before its deadline. */
-  GateTimeout: 'GateTimeout',
-  /** The node patch script exited non-zero. */
-  ScriptFailed: 'ScriptFailed',
-  /** The node patch script ran past scriptTimeout. */
-  ScriptTimeout: 'ScriptTimeout',
-  /** No "Node upgrade script URL:" line in the generator's output, or the URL does not answer. */
-  BootstrapFailed: 'BootstrapFailed',
-  /** The plan or config is invalid: retrying cannot fix it. */
-  InvalidPlan: 'InvalidPlan',
-  /** The script exited 0 but the host does not run the target (dcos-version.json, or the config). */
-  NotAtTarget: 'NotAtTarget',
-  /** Another patch holds the cluster lock. */
-  ClusterLocked: 'ClusterLocked',
-  /** An agent came back without its tasks (a new agent id, or tasks lost): waiting cannot help. */
-  TasksLost: 'TasksLost',
-} as const;
 
 /** Who holds a cluster lock (inspectClusterLock). */
 export interface LockHolder {

@@ -3,7 +3,14 @@
  * Shared by the workflows, the CLI and the tests. Plain JSON only (no Map/Set: they do not
  * survive the JSON converter or continue-as-new).
  */
-import type { Diagnostics, GateName, GateResult, RemoteRunState, ScriptRunResult } from './activity-types';
+import type {
+  Diagnostics,
+  GateName,
+  GateResult,
+  PreflightFinding,
+  RemoteRunState,
+  ScriptRunResult,
+} from './activity-types';
 import type { NodeRole } from './plan';
 
 export type Phase =
@@ -70,14 +77,6 @@ export interface PendingDecision {
   reason: string;
   allowed: Decision[];
   sinceMs: number;
-}
-
-export interface PreflightFinding {
-  check: string;
-  host?: string;
-  status: 'pass' | 'warn' | 'fail';
-  message: string;
-  overridden?: boolean;
 }
 
 export interface PatchStatus {

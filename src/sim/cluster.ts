@@ -29,7 +29,7 @@ import { ClusterModel } from './model';
 import { clusterConfigYaml, writePlanFiles } from './plan-writer';
 import { parseKeyOrThrow } from './ssh-server';
 import { createTls, type TlsMaterial } from './tls';
-import { snapshotTruth } from './truth';
+import { snapshotTruth } from './truth-snapshot';
 import type { Fault, GroundTruth, HostFacts, MarathonApp, SimCluster, SimHost, SimOptions, SimTimings } from './types';
 
 export const DEFAULT_TIMINGS: SimTimings = {

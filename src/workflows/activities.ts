@@ -4,7 +4,7 @@
  */
 import { ActivityCancellationType, proxyActivities } from '@temporalio/workflow';
 import type { PatchActivities } from '../shared/activity-contract';
-import { FailureTypes } from '../shared/activity-types';
+import { FailureTypes } from '../shared/failure-types';
 import type { GateTimings } from '../shared/plan';
 
 const NEVER_RETRY = [FailureTypes.HostKeyMismatch, FailureTypes.InvalidPlan];

@@ -15,7 +15,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { PatchActivities } from '../shared/activity-contract';
-import { FailureTypes } from '../shared/activity-types';
+import { FailureTypes } from '../shared/failure-types';
 import { clusterLock } from './cluster-lock';
 import { clusterLockId, releaseLockSignal } from './lock-messages';
 

@@ -31,7 +31,8 @@ import {
   WorkflowIdReusePolicy,
   workflowInfo,
 } from '@temporalio/workflow';
-import { type BootstrapInput, FailureTypes, type NodeTarget } from '../shared/activity-types';
+import type { BootstrapInput, NodeTarget } from '../shared/activity-types';
+import { FailureTypes } from '../shared/failure-types';
 import type { NodeSpec, Plan } from '../shared/plan';
 import { MAX_AGENT_CONCURRENCY, planInputProblems } from '../shared/plan-input';
 import { DcosCluster, DcosFromVersion, DcosPatchPhase, DcosToVersion } from '../shared/search-attributes';

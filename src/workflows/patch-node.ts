@@ -28,8 +28,9 @@ import type {
   NodeTarget,
   ScriptRunResult,
 } from '../shared/activity-types';
-import { FailureTypes } from '../shared/activity-types';
+
 import { mesosVersionFor, runsIamDatabase } from '../shared/dcos-releases';
+import { FailureTypes } from '../shared/failure-types';
 import type { GateTimings, NodeSpec, Variant } from '../shared/plan';
 import type { NodeProgress, NodeResult, NodeStateName } from '../shared/status';
 import { healthGate, hostStep, scriptRun } from './activities';

@@ -7,6 +7,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import { request } from 'undici';
 import { prepareBootstrap } from '../../src/activities';
 import type { BootstrapInput } from '../../src/shared/activity-types';
+
 import { mockEnv, runIn, type Sim, startSim } from './helpers';
 
 let sim: Sim;

@@ -13,6 +13,7 @@ import {
 } from '../../src/activities';
 import type { GateProgress } from '../../src/activities/gates';
 import type { GateInput, GateResult } from '../../src/shared/activity-types';
+
 import { mockEnv, runIn, type Sim, startSim } from './helpers';
 
 type Gate = (input: GateInput) => Promise<GateResult>;

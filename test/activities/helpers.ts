@@ -5,6 +5,7 @@ import { closeAllHttp } from '../../src/activities/http';
 import { closeAllSsh } from '../../src/activities/ssh';
 import { loadPlan } from '../../src/plan/check';
 import type { GateInput, NodeTarget } from '../../src/shared/activity-types';
+
 import type { NodeSpec, Plan } from '../../src/shared/plan';
 import { type SimCluster, type SimOptions, startCluster } from '../../src/sim';
 

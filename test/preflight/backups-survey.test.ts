@@ -15,6 +15,7 @@ import { surveyNodes } from '../../src/activities/survey';
 import { checkPlanFile } from '../../src/plan/check';
 import { backupFiles, backupKey, parseBackupOutput, zookeeperBackupScript } from '../../src/preflight/backups';
 import type { NodeTarget } from '../../src/shared/activity-types';
+
 import type { Plan } from '../../src/shared/plan';
 import { type SimCluster, type SimOptions, startCluster } from '../../src/sim';
 

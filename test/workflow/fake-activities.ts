@@ -21,7 +21,8 @@ import type {
   ScriptRunResult,
   SurveyEntry,
 } from '../../src/shared/activity-types';
-import type { PreflightFinding } from '../../src/shared/status';
+
+import type { PreflightFinding } from '../../src/shared/activity-types';
 
 export interface FakeHost {
   version: string;

@@ -1,0 +1,58 @@
+/**
+ * The one way activity code reaches its Temporal context: the cancellation signal, heartbeats,
+ * the run it belongs to and the worker's client. Outside an activity (the parts called directly
+ * by tests and the CLI) each answers "none" instead of throwing.
+ */
+import { setMaxListeners } from 'node:events';
+import { Context } from '@temporalio/activity';
+import type { Client } from '@temporalio/client';
+
+function current(): Context | undefined {
+  try {
+    return Context.current();
+  } catch {
+    return undefined;
+  }
+}
+
+export function insideActivity(): boolean {
+  return current() !== undefined;
+}
+
+const raised = new WeakSet<AbortSignal>();
+
+/**
+ * The activity's cancellation signal (undefined outside an activity). One listener per SSH
+ * session or HTTP request in flight is expected, so the listener warning limit is lifted.
+ */
+export function activitySignal(): AbortSignal | undefined {
+  const signal = current()?.cancellationSignal;
+  if (signal && !raised.has(signal)) {
+    setMaxListeners(0, signal);
+    raised.add(signal);
+  }
+  return signal;
+}
+
+/** Report progress to the server (nothing outside an activity). */
+export function beat(details?: unknown): void {
+  current()?.heartbeat(details);
+}
+
+/** The workflow run this activity works for, to key what it leaves on hosts by that run. */
+export function activityRun(): { workflowId: string; runId: string } {
+  const info = current()?.info;
+  if (!info) return { workflowId: 'outside-activity', runId: 'outside-activity' };
+  const run = info.workflowExecution;
+  return {
+    workflowId: run?.workflowId ?? `activity-${info.activityId}`,
+    runId: run?.runId ?? info.activityId,
+  };
+}
+
+/** The worker's Temporal client (activities that look at other workflows). */
+export function temporalClient(): Client {
+  const ctx = current();
+  if (!ctx) throw new Error('the Temporal client is only available inside an activity');
+  return ctx.client;
+}

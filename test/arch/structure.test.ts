@@ -1,0 +1,116 @@
+/**
+ * The shape the architecture promises, checked on the source itself: no import cycle in src/,
+ * no long function in the workflow code, one catalogue of failure types.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { test } from 'node:test';
+import ts from 'typescript';
+
+const ROOT = resolve(__dirname, '../..');
+const SRC = join(ROOT, 'src');
+const MAX_WORKFLOW_FUNCTION_LINES = 80;
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) return sourceFiles(p);
+    return p.endsWith('.ts') ? [p] : [];
+  });
+}
+
+/** Relative imports (type-only ones too: a cycle of types is still a cycle of modules). */
+function importsOf(file: string): string[] {
+  const text = readFileSync(file, 'utf8');
+  const specs = [...text.matchAll(/(?:import|export)[^'"]*?from\s+['"](\.[^'"]+)['"]/g)].map((m) => m[1]!);
+  return specs.map((s) => resolveImport(file, s)).filter((p): p is string => p !== undefined);
+}
+
+function resolveImport(from: string, spec: string): string | undefined {
+  const base = resolve(dirname(from), spec);
+  for (const candidate of [`${base}.ts`, join(base, 'index.ts'), base.replace(/\.js$/, '.ts')]) {
+    if (existsSync(candidate) && statSync(candidate).isFile()) return candidate;
+  }
+  return undefined;
+}
+
+/** Every cycle found by a depth-first walk, each as the list of files around it. */
+function importCycles(files: string[]): string[][] {
+  const graph = new Map(files.map((f) => [f, importsOf(f)]));
+  const cycles: string[][] = [];
+  const state = new Map<string, 'open' | 'done'>();
+  const stack: string[] = [];
+  const visit = (f: string): void => {
+    state.set(f, 'open');
+    stack.push(f);
+    for (const g of graph.get(f) ?? []) {
+      if (state.get(g) === 'open') cycles.push([...stack.slice(stack.indexOf(g)), g]);
+      else if (!state.has(g)) visit(g);
+    }
+    stack.pop();
+    state.set(f, 'done');
+  };
+  for (const f of files) if (!state.has(f)) visit(f);
+  return cycles;
+}
+
+interface LongFunction {
+  where: string;
+  lines: number;
+}
+
+function longFunctions(file: string, max: number): LongFunction[] {
+  const text = readFileSync(file, 'utf8');
+  const sf = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true);
+  const found: LongFunction[] = [];
+  const visit = (node: ts.Node): void => {
+    if (ts.isFunctionLike(node) && 'body' in node && node.body) {
+      const start = sf.getLineAndCharacterOfPosition(node.getStart(sf)).line;
+      const end = sf.getLineAndCharacterOfPosition(node.getEnd()).line;
+      const lines = end - start + 1;
+      if (lines > max) found.push({ where: `${relative(ROOT, file)}:${start + 1}`, lines });
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(sf);
+  return found;
+}
+
+test('no import cycle in src/', () => {
+  const cycles = importCycles(sourceFiles(SRC)).map((c) => c.map((f) => relative(ROOT, f)).join(' → '));
+  assert.deepEqual(cycles, []);
+});
+
+test('the cycle check finds a cycle when there is one', () => {
+  const dir = join(ROOT, 'test/arch/cycle-sample');
+  const cycles = importCycles(sourceFiles(dir));
+  assert.equal(cycles.length, 1);
+  assert.deepEqual(
+    cycles[0]!.map((f) => relative(dir, f)),
+    ['a.ts', 'b.ts', 'a.ts']
+  );
+});
+
+test(`no function in src/workflows/ is longer than ${MAX_WORKFLOW_FUNCTION_LINES} lines`, () => {
+  const long = sourceFiles(join(SRC, 'workflows')).flatMap((f) => longFunctions(f, MAX_WORKFLOW_FUNCTION_LINES));
+  assert.deepEqual(long, []);
+});
+
+test('failure types come from the one catalogue (no bare type strings)', () => {
+  const bare = sourceFiles(SRC)
+    .filter((f) => !f.includes(`${join('src', 'sim')}`) && !f.endsWith(join('shared', 'failure-types.ts')))
+    .flatMap((f) =>
+      readFileSync(f, 'utf8')
+        .split('\n')
+        .map((line, i) => ({ line, where: `${relative(ROOT, f)}:${i + 1}` }))
+        .filter(
+          ({ line }) =>
+            /\btype:\s*'[A-Z][A-Za-z]+'/.test(line) ||
+            /(?:nonRetryable|retryable)\([^)]*,\s*'[A-Z][A-Za-z]+'/.test(line) ||
+            /^\s*'[A-Z][a-z]+[A-Z][A-Za-z]+',?\s*$/.test(line)
+        )
+        .map(({ where, line }) => `${where}: ${line.trim()}`)
+    );
+  assert.deepEqual(bare, []);
+});
