@@ -8,11 +8,12 @@
 import { readFileSync } from 'node:fs';
 import type { BootstrapInput, BootstrapResult } from '../shared/activity-types';
 import { FailureTypes } from '../shared/failure-types';
+import { shq } from '../shared/shell';
 import { activitySignal, beat } from './context';
 import { httpRequest } from './http';
 import { excerpt, parseNodeScriptUrl, tail } from './parsers';
 import { runCommand, type SshEndpoint } from './ssh';
-import { errorText, nonRetryable, shq } from './util';
+import { errorText, nonRetryable } from './util';
 
 /** The generator can take minutes on a real node (it loads a docker image). */
 const GENERATOR_TIMEOUT_MS = 40 * 60_000;

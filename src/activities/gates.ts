@@ -9,6 +9,7 @@ import type { AgentBaseline, GateInput, GateName, GateResult } from '../shared/a
 import { mesosVersionMatches } from '../shared/dcos-releases';
 import { FailureTypes } from '../shared/failure-types';
 import type { NodeSpec } from '../shared/plan';
+import { shq } from '../shared/shell';
 import { activitySignal, beat } from './context';
 import { getNodeJson } from './http';
 import {
@@ -30,7 +31,7 @@ import {
 } from './parsers';
 import { readLease } from './remote-run';
 import { runCommand } from './ssh';
-import { abortReason, errorText, isNonRetryable, nonRetryable, retryable, shq, sleep } from './util';
+import { abortReason, errorText, isNonRetryable, nonRetryable, retryable, sleep } from './util';
 
 // ---- the shared poll loop -----------------------------------------------------------------------
 

@@ -18,11 +18,12 @@ import type {
 } from '../shared/activity-types';
 import { FailureTypes } from '../shared/failure-types';
 import type { NodeRole } from '../shared/plan';
+import { ensureWritableDir, journalTail, shq } from '../shared/shell';
 import { activitySignal, beat } from './context';
 import { excerpt, nodeScriptUrlProblem, parseDcosVersion, parseRoles } from './parsers';
 import { describeRun, type RunPaths, runPaths, SCRIPT_NAME, startOrAttach } from './remote-run';
 import { type CommandResult, runCommand } from './ssh';
-import { errorText, isNonRetryable, nonRetryable, retryable, shq, sleep } from './util';
+import { errorText, isNonRetryable, nonRetryable, retryable, sleep } from './util';
 
 export const DCOS_VERSION_FILE = '/opt/mesosphere/etc/dcos-version.json';
 export const ROLES_DIR = '/etc/mesosphere/roles/';
@@ -191,10 +192,7 @@ export function stageCommand(paths: RunPaths, url: string): string {
   const file = `${paths.staged}/${SCRIPT_NAME}`;
   return [
     `if [ -d ${shq(paths.dir)} ]; then echo already-started; exit 0; fi`,
-    `parent=${shq(paths.parent)}`,
-    `if [ ! -d "$parent" ] || [ ! -w "$parent" ]; then`,
-    `  { sudo -n mkdir -p "$parent" && sudo -n chown "$(id -u)" "$parent"; } || { echo "dcos-patch: cannot create $parent (needs passwordless sudo)" >&2; exit 70; }`,
-    'fi',
+    ensureWritableDir(paths.parent),
     `mkdir -p ${shq(paths.staged)} || exit 70`,
     `curl -fsS --connect-timeout 10 --max-time 120 -o ${shq(`${file}.part`)} ${shq(url)}`,
     'rc=$?; if [ $rc -ne 0 ]; then echo "curl-exit=$rc"; exit 0; fi',
@@ -295,7 +293,6 @@ export async function describeRemoteRun(target: NodeTarget, runKey: RunKey): Pro
 
 const SECTION_MS = 20_000;
 const SECTION_BYTES = 3_000;
-const JOURNAL = (unit: string) => `sudo -n journalctl -u ${unit} --no-pager -n 50`;
 
 /** DC/OS before 1.11 runs dcos-spartan, later releases dcos-net. */
 export function netUnit(dcosVersion: string | undefined): string {
@@ -307,20 +304,20 @@ export function netUnit(dcosVersion: string | undefined): string {
 /** The runbook's troubleshooting commands for a node of this role (after the version read). */
 export function diagnosticCommands(role: NodeRole, dcosVersion: string | undefined, paths?: RunPaths): string[] {
   const cmds = [
-    JOURNAL('dcos-download'),
-    JOURNAL(netUnit(dcosVersion)),
+    journalTail('dcos-download'),
+    journalTail(netUnit(dcosVersion)),
     'systemctl | grep dcos',
     'sudo -n /opt/mesosphere/bin/dcos-check-runner check node-poststart',
   ];
   if (role === 'master') {
     cmds.push(
-      JOURNAL('dcos-exhibitor'),
-      JOURNAL('dcos-mesos-master'),
-      JOURNAL('dcos-mesos-dns'),
+      journalTail('dcos-exhibitor'),
+      journalTail('dcos-mesos-master'),
+      journalTail('dcos-mesos-dns'),
       'sudo -n tail -n 50 /opt/mesosphere/active/exhibitor/usr/zookeeper/zookeeper.out'
     );
   } else {
-    cmds.push(JOURNAL(role === 'public-agent' ? 'dcos-mesos-slave-public' : 'dcos-mesos-slave'));
+    cmds.push(journalTail(role === 'public-agent' ? 'dcos-mesos-slave-public' : 'dcos-mesos-slave'));
   }
   if (paths) {
     cmds.push(`ls -l --time-style=+%s ${shq(paths.dir)}`, `tail -n 60 ${shq(`${paths.dir}/output.log`)}`);

@@ -19,9 +19,10 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { NodeTarget, RemoteRunState, RunKey } from '../shared/activity-types';
 import { FailureTypes } from '../shared/failure-types';
+import { BOOT_ID_FILE, ensureWritableDir, processStartTime, shq } from '../shared/shell';
 import { nodeScriptUrlProblem, tail } from './parsers';
 import { runCommand } from './ssh';
-import { abortReason, errorText, isNonRetryable, nonRetryable, retryable, shq, sleep } from './util';
+import { abortReason, errorText, isNonRetryable, nonRetryable, retryable, sleep } from './util';
 
 export const SCRIPT_NAME = 'dcos_node_upgrade.sh';
 
@@ -83,16 +84,6 @@ function pathsOf(remoteWorkDir: string, workflowDir: string, leaf: string): RunP
   };
 }
 
-/** Shell lines that make `dir` exist and be writable by the SSH user (sudo for the part under /var/lib). */
-export function ensureWritableDir(dir: string): string {
-  return [
-    `d=${shq(dir)}`,
-    `if [ ! -d "$d" ] || [ ! -w "$d" ]; then`,
-    `  { sudo -n mkdir -p "$d" && sudo -n chown "$(id -u)" "$d"; } || { echo "dcos-patch: cannot create $d (needs passwordless sudo)" >&2; exit 70; }`,
-    'fi',
-  ].join('\n');
-}
-
 function dirOf(file: string): string {
   return file.slice(0, file.lastIndexOf('/'));
 }
@@ -104,8 +95,8 @@ export function runnerScript(paths: RunPaths): string {
     'echo $$ > pid',
     // Liveness survives pid reuse and reboots: the lease (flock, inherited as fd 9) dies with
     // the runner, and the boot id and start time name this very process.
-    'cat /proc/sys/kernel/random/boot_id > boot 2>/dev/null',
-    "cut -d' ' -f22 /proc/$$/stat > pid-start 2>/dev/null",
+    `cat ${BOOT_ID_FILE} > boot 2>/dev/null`,
+    `${processStartTime('$$')} > pid-start`,
     'url=$(cat url)',
     `if [ -s ${staged}/${SCRIPT_NAME} ] && [ "$(cat ${staged}/url 2>/dev/null)" = "$url" ]; then`,
     `  cp ${staged}/${SCRIPT_NAME} ${SCRIPT_NAME} && echo "dcos-patch: using the script staged from $url" > output.log`,
@@ -193,9 +184,9 @@ export function pollCommand(paths: RunPaths, tailBytes = 4096): string {
     LEASE_PROBE,
     `echo "leaseHeld=$h"`,
     `echo "leaseRun=$(cat ${shq(paths.currentFile)} 2>/dev/null)"`,
-    'echo "bootNow=$(cat /proc/sys/kernel/random/boot_id 2>/dev/null)"',
+    `echo "bootNow=$(cat ${BOOT_ID_FILE} 2>/dev/null)"`,
     'p=$(cat pid 2>/dev/null)',
-    '[ -n "$p" ] && echo "pidStartNow=$(cut -d\' \' -f22 /proc/$p/stat 2>/dev/null)"',
+    `[ -n "$p" ] && echo "pidStartNow=$(${processStartTime('$p')})"`,
     'echo "now=$(date +%s%3N)"',
     'echo "claimedAt=$(stat -c %Y claim 2>/dev/null || stat -c %Y .)"',
     'for f in pid claim started finished exit-code fetch-failed boot pid-start; do [ -f "$f" ] && echo "$f=$(head -c 100 "$f" | tr -d \'\\n\')"; done',

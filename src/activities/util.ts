@@ -4,8 +4,6 @@
  */
 import { ApplicationFailure } from '@temporalio/common';
 
-export { shq } from '../shared/shell';
-
 /** Sleep `ms`, or reject with the signal's reason as soon as it aborts. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   if (signal?.aborted) return Promise.reject(abortReason(signal));

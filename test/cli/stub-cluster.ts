@@ -8,9 +8,14 @@ import { ApplicationFailure, heartbeat, sleep } from '@temporalio/activity';
 import { Worker } from '@temporalio/worker';
 import { inspectClusterLock, patchIsRunning } from '../../src/activities/cluster-lock';
 import type { PatchActivities } from '../../src/shared/activity-contract';
-import type { GateInput, GateName, GateResult, NodeTarget, RunKey } from '../../src/shared/activity-types';
-
-import type { PreflightFinding } from '../../src/shared/activity-types';
+import type {
+  GateInput,
+  GateName,
+  GateResult,
+  NodeTarget,
+  PreflightFinding,
+  RunKey,
+} from '../../src/shared/activity-types';
 import { workflowBundle } from '../helpers/temporal';
 
 export interface StubTimings {

@@ -12,8 +12,8 @@ import { runPreflight } from '../../src/activities/preflight';
 import { closeAllSsh } from '../../src/activities/ssh';
 import { checkPlanFile } from '../../src/plan/check';
 import { CHECK_NAMES } from '../../src/preflight/catalog';
-import type { Plan } from '../../src/shared/plan';
 import type { PreflightFinding } from '../../src/shared/activity-types';
+import type { Plan } from '../../src/shared/plan';
 import { type MarathonApp, type SimCluster, type SimOptions, startCluster } from '../../src/sim';
 
 /** MockActivityEnvironment.run with the activity's own argument and result types. */

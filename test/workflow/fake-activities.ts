@@ -16,13 +16,12 @@ import type {
   NodeState,
   NodeTarget,
   PlanInput,
+  PreflightFinding,
   RemoteRunState,
   RunKey,
   ScriptRunResult,
   SurveyEntry,
 } from '../../src/shared/activity-types';
-
-import type { PreflightFinding } from '../../src/shared/activity-types';
 
 export interface FakeHost {
   version: string;

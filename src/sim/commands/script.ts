@@ -3,11 +3,11 @@
  * started (ground truth), receives its timings and any injected script fault, and asks the model
  * to stop and start the host's DC/OS units around the package swap.
  */
+import { shq } from '../../shared/shell';
 import { bootstrapId, imageCommit } from '../host-fs';
 import { type CmdContext, type CmdResult, fail, ok } from './context';
 
 const secs = (ms: number): string => (Math.max(0, ms) / 1000).toFixed(3);
-const shq = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 
 export function scriptInvoked(ctx: CmdContext): CmdResult {
   ctx.model.truth.scriptInvoked(ctx.host.spec.id);
