@@ -39,11 +39,11 @@ export interface PlanSummary {
   /** Master node ids, in patch order (one at a time). */
   masters: string[];
   /**
-   * Agent node ids in batches of `policy.agentConcurrency`, private agents first, then public
-   * agents. The workflow keeps a sliding window of that size, so batches show the order and the
-   * width, not hard barriers.
+   * Agent node ids in the order they start, private agents first, then public agents. The
+   * workflow keeps a sliding window of `policy.agentConcurrency` agents in flight: the next starts
+   * as soon as one is done, never in batches.
    */
-  agentBatches: string[][];
+  agentOrder: string[];
   policy: Policy;
   backups: Backups;
   preflightOverrides: string[];
@@ -245,10 +245,6 @@ function summarize(
   d: PlanDraft,
   extra: Pick<PlanSummary, 'kind' | 'expectedMesosVersion' | 'security' | 'configCompared' | 'configChanges'>
 ): PlanSummary {
-  const agents = [...d.agents, ...d.publicAgents].map((n) => n.id);
-  const width = Math.max(1, d.policy.agentConcurrency);
-  const agentBatches: string[][] = [];
-  for (let i = 0; i < agents.length; i += width) agentBatches.push(agents.slice(i, i + width));
   return {
     file: d.file,
     cluster: d.cluster,
@@ -258,7 +254,7 @@ function summarize(
     ...extra,
     bootstrap: d.bootstrap?.address,
     masters: d.masters.map((n) => n.id),
-    agentBatches,
+    agentOrder: [...d.agents, ...d.publicAgents].map((n) => n.id),
     policy: d.policy,
     backups: backupsOf(d),
     preflightOverrides: d.preflightOverrides,
@@ -278,7 +274,7 @@ function emptySummary(file: string): PlanSummary {
     configCompared: false,
     configChanges: [],
     masters: [],
-    agentBatches: [],
+    agentOrder: [],
     policy: DEFAULT_POLICY,
     backups: { zookeeper: 'take', iam: 'not-applicable' },
     preflightOverrides: [],

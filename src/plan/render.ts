@@ -6,8 +6,9 @@ import type { PlanCheckResult, PlanSummary } from './check';
 import { formatDuration } from './durations';
 import { formatFinding } from './findings';
 
-/** Batches listed in full before the rest are counted (clusters can have thousands of agents). */
-const MAX_BATCHES_SHOWN = 12;
+/** Agents listed by id before the rest are counted (clusters can have thousands of agents). */
+const MAX_AGENTS_SHOWN = 48;
+const AGENTS_PER_LINE = 4;
 
 export function renderCheck(result: PlanCheckResult): string {
   const lines = [...renderSummary(result.summary)];
@@ -56,21 +57,7 @@ function renderSummary(s: PlanSummary): string[] {
   }
   if (s.bootstrap) row('bootstrap', s.bootstrap);
   if (s.masters.length > 0) row('masters', `one at a time: ${s.masters.join(', ')}`);
-  const agentCount = s.agentBatches.reduce((n, b) => n + b.length, 0);
-  if (agentCount > 0) {
-    row(
-      'agents',
-      `${plural(agentCount, 'agent')}, up to ${s.policy.agentConcurrency} at a time (${plural(s.agentBatches.length, 'batch', 'batches')}):`
-    );
-    s.agentBatches.slice(0, MAX_BATCHES_SHOWN).forEach((b, i) => {
-      out.push(`            ${String(i + 1).padStart(3)}. ${b.join(', ')}`);
-    });
-    const hidden = s.agentBatches.slice(MAX_BATCHES_SHOWN);
-    if (hidden.length > 0) {
-      const n = hidden.reduce((sum, b) => sum + b.length, 0);
-      out.push(`            … ${plural(hidden.length, 'more batch', 'more batches')} (${plural(n, 'agent')})`);
-    }
-  }
+  if (s.agentOrder.length > 0) out.push(...agentLines(s));
   const p = s.policy;
   const g = p.gates;
   row(
@@ -110,4 +97,17 @@ function plural(n: number, one: string, many = `${one}s`): string {
 
 function yesNo(b: boolean): string {
   return b ? 'yes' : 'no';
+}
+
+/** The agents' order and the window: the next agent starts as soon as one is done. */
+function agentLines(s: PlanSummary): string[] {
+  const n = s.agentOrder.length;
+  const window = `a sliding window of up to ${s.policy.agentConcurrency} at a time`;
+  const out = [`  ${'agents'.padEnd(10)}${plural(n, 'agent')}, ${window}, in this order:`];
+  const shown = s.agentOrder.slice(0, MAX_AGENTS_SHOWN);
+  for (let i = 0; i < shown.length; i += AGENTS_PER_LINE) {
+    out.push(`            ${String(i + 1).padStart(4)}. ${shown.slice(i, i + AGENTS_PER_LINE).join(', ')}`);
+  }
+  if (n > shown.length) out.push(`            … and ${plural(n - shown.length, 'more agent')}`);
+  return out;
 }

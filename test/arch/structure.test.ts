@@ -114,3 +114,51 @@ test('failure types come from the one catalogue (no bare type strings)', () => {
     );
   assert.deepEqual(bare, []);
 });
+
+test('the patch state is pure: no Temporal import in its modules', () => {
+  const pure = ['patch-state.ts', 'patch-outcome.ts', 'patch-carry.ts'].map((f) => join(SRC, 'workflows', f));
+  const impure = pure.filter((f) => /^import (?!type )[^;]*from '@temporalio\//m.test(readFileSync(f, 'utf8')));
+  assert.deepEqual(
+    impure.map((f) => relative(ROOT, f)),
+    []
+  );
+});
+
+/**
+ * docs/runbook.md maps each runbook step to a file, its function and a test: every file named
+ * exists, every function named is declared in src/, every quoted test
+ * name is in the test file named before it.
+ */
+test('docs/runbook.md names files, functions and tests that exist', () => {
+  const doc = readFileSync(join(ROOT, 'docs/runbook.md'), 'utf8');
+  const problems: string[] = [];
+  const allSource = sourceFiles(SRC).map((f) => readFileSync(f, 'utf8'));
+  for (const row of doc.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| ---'))) {
+    const files = [...row.matchAll(/`((?:src|test)\/[\w./-]+\.ts)`/g)].map((m) => m[1]!);
+    for (const f of files) if (!existsSync(join(ROOT, f))) problems.push(`no file ${f}`);
+    const rowSrc = files.filter((f) => f.startsWith('src/') && existsSync(join(ROOT, f)));
+    // A row that names no source file refers to the functions of its section's module: any of src/.
+    const srcText = (rowSrc.length ? rowSrc.map((f) => join(ROOT, f)) : sourceFiles(SRC)).map((f) =>
+      readFileSync(f, 'utf8')
+    );
+    const names = [...row.matchAll(/`(\w+)`/g)]
+      .map((m) => m[1]!)
+      .filter((n) => /^[a-z][A-Za-z]+[A-Z]\w*$|^[A-Z][a-z]+[A-Z]\w*$/.test(n));
+    for (const name of names) {
+      const declared = new RegExp(`(function|class|const|interface|type) ${name}\\b|\\b${name}\\(|'${name}'`);
+      if (!allSource.some((t) => declared.test(t))) problems.push(`${name} is declared nowhere in src/`);
+    }
+    for (const m of row.matchAll(/`(test\/[\w./-]+\.ts)` → ((?:"[^"]+"(?:, )?)+)/g)) {
+      const text = existsSync(join(ROOT, m[1]!)) ? readFileSync(join(ROOT, m[1]!), 'utf8') : '';
+      for (const q of m[2]!.matchAll(/"([^"]+)"/g)) {
+        // "…" stands for words left out
+        const parts = q[1]!
+          .split('…')
+          .map((x) => x.trim())
+          .filter(Boolean);
+        if (!parts.every((part) => text.includes(part))) problems.push(`${m[1]}: no test "${q[1]}"`);
+      }
+    }
+  }
+  assert.deepEqual(problems, []);
+});

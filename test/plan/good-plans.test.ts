@@ -204,16 +204,20 @@ describe('a good plan becomes a typed Plan', () => {
     }
   });
 
-  test('agents are listed in batches of agentConcurrency, private agents first', () => {
+  test('agents are listed in the order they start, private agents first', () => {
     const result = makeFixture({
       plan: (p) => {
         p.policy = { agentConcurrency: 2 };
       },
     }).check();
-    assert.deepEqual(result.summary.agentBatches, [
-      ['agent-10.0.1.1', 'agent-10.0.1.2'],
-      ['agent-10.0.1.3', 'public-agent-10.0.2.1'],
+    assert.deepEqual(result.summary.agentOrder, [
+      'agent-10.0.1.1',
+      'agent-10.0.1.2',
+      'agent-10.0.1.3',
+      'public-agent-10.0.2.1',
     ]);
+    assert.match(renderCheck(result), /4 agents, a sliding window of up to 2 at a time, in this order:/);
+    assert.doesNotMatch(renderCheck(result), /batch/);
     assert.deepEqual(result.summary.masters, ['master-10.0.0.11', 'master-10.0.0.12', 'master-10.0.0.13']);
   });
 });
@@ -325,7 +329,7 @@ describe('the check result for a person and for scripts', () => {
     );
   });
 
-  test('a large cluster lists the first batches and counts the rest', () => {
+  test('a large cluster lists the first agents and counts the rest', () => {
     const result = makeFixture({
       plan: (p) => {
         p.agents = Array.from({ length: 100 }, (_, i) => `10.0.${Math.floor(i / 200) + 1}.${(i % 200) + 1}`);
@@ -333,8 +337,8 @@ describe('the check result for a person and for scripts', () => {
       },
     }).check();
     const out = renderCheck(result);
-    assert.match(out, /101 agents, up to 4 at a time \(26 batches\)/);
-    assert.match(out, /… 14 more batches \(53 agents\)/);
+    assert.match(out, /101 agents, a sliding window of up to 4 at a time, in this order:/);
+    assert.match(out, /… and 53 more agents/);
   });
 
   test('checkResultJson is one JSON object with counts, summary, findings and the plan', () => {

@@ -1,0 +1,19 @@
+/** What the parent gives one patchNode attempt: plain data, never a secret. */
+import type { NodeTarget } from '../shared/activity-types';
+import type { GateTimings, NodeSpec, Variant } from '../shared/plan';
+
+export interface PatchNodeInput {
+  target: NodeTarget;
+  attempt: number;
+  /** The workflow ids of this node's earlier attempts (their script runs are looked at first). */
+  earlierAttempts?: string[];
+  fromVersion: string;
+  toVersion: string;
+  expectedMesosVersion: string;
+  variant: Variant;
+  /** The new config.yaml on the worker, to tell whether the host already runs it. */
+  newConfigPath: string;
+  scriptUrl: string;
+  masters: NodeSpec[];
+  gates: GateTimings;
+}

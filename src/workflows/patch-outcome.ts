@@ -1,0 +1,86 @@
+/**
+ * How a patch ends, from its state alone (pure): aborted, completed with failures, done, or
+ * nothing to do — with the report the workflow returns or carries in its failure's details.
+ */
+import { FailureTypes } from '../shared/failure-types';
+import type { NodeStatus, PatchOutcome, PatchReport } from '../shared/status';
+import type { PatchState } from './patch-state';
+
+export interface Closing {
+  report: PatchReport;
+  /** Set when the workflow must fail (PatchAborted / PatchIncomplete), the report in its details. */
+  failureType?: typeof FailureTypes.PatchAborted | typeof FailureTypes.PatchIncomplete;
+}
+
+/** Enter the final phase and write the report. */
+export function closePatch(state: PatchState): Closing {
+  const nodes = state.status.nodes;
+  const notPatched = nodes.filter(
+    (n) => n.state === 'failed' || n.state === 'aborted' || n.decisions?.includes('skip')
+  );
+  if (state.aborting) {
+    state.enterPhase('aborted');
+    return ended(state, 'aborted', abortMessage(state), FailureTypes.PatchAborted);
+  }
+  if (notPatched.length) {
+    state.enterPhase('failed');
+    const list = notPatched.map((n) => `${n.id} (${n.state}: ${n.note ?? ''})`).join('; ');
+    const message = `${notPatched.length} of ${nodes.length} nodes not patched: ${list}`;
+    return ended(state, 'completed-with-failures', message, FailureTypes.PatchIncomplete);
+  }
+  state.enterPhase('done');
+  const patched = nodes.filter((n) => n.state === 'patched').length;
+  const skipped = nodes.length - patched;
+  const { toVersion } = state.plan;
+  return patched === 0
+    ? ended(
+        state,
+        'nothing-to-do',
+        `nothing to do: all ${nodes.length} nodes already run ${toVersion} with the target config`
+      )
+    : ended(
+        state,
+        'succeeded',
+        `patched ${patched} node(s) to ${toVersion}${skipped ? `; ${skipped} already there, skipped` : ''}`
+      );
+}
+
+function ended(
+  state: PatchState,
+  outcome: PatchOutcome,
+  message: string,
+  failureType?: Closing['failureType']
+): Closing {
+  const report = reportOf(state, outcome, message);
+  state.doing(message);
+  return { report, ...(failureType ? { failureType } : {}) };
+}
+
+function reportOf(state: PatchState, outcome: PatchOutcome, message: string): PatchReport {
+  const st = state.status;
+  st.finishedAtMs = Date.now();
+  return {
+    workflowId: st.workflowId,
+    cluster: state.plan.cluster,
+    fromVersion: state.plan.fromVersion,
+    toVersion: state.plan.toVersion,
+    outcome,
+    message,
+    startedAtMs: st.startedAtMs,
+    finishedAtMs: st.finishedAtMs,
+    scriptUrl: st.scriptUrl,
+    nodes: st.nodes,
+    preflight: st.preflight,
+    decisions: state.decisions,
+  };
+}
+
+function abortMessage(state: PatchState): string {
+  const nodes: NodeStatus[] = state.status.nodes;
+  const where = nodes
+    .filter((n) => n.state === 'aborted')
+    .map((n) => `${n.id}: ${n.note}`)
+    .join('; ');
+  const done = nodes.filter((n) => n.state === 'patched').length;
+  return `aborted in phase ${state.abortPhase} after ${done} node(s) patched${where ? `; in flight: ${where}` : '; no node was in flight'}`;
+}

@@ -1,0 +1,34 @@
+/**
+ * One run of patchCluster (up to its next continue-as-new): the plan, the state, and the nodes in
+ * flight, each in its own cancellation scope so an abort can cancel them.
+ */
+import type { CancellationScope } from '@temporalio/workflow';
+import type { NodeTarget } from '../shared/activity-types';
+import type { NodeSpec, Plan } from '../shared/plan';
+import type { CarriedState } from './patch-carry';
+import type { PatchState } from './patch-state';
+
+export interface PatchRun {
+  plan: Plan;
+  state: PatchState;
+  inflight: Map<string, CancellationScope>;
+  /** Node workflows started in this run (the rollover counts them). */
+  childrenThisRun: number;
+  /** Roll the history over after this many node workflows in one run. */
+  rolloverAfterNodes: number;
+}
+
+/** How activities reach one node: its spec and the plan's connection settings (never a secret). */
+export function targetOf(plan: Plan, node: NodeSpec): NodeTarget {
+  return { node, ssh: plan.ssh, http: plan.http, remoteWorkDir: plan.remoteWorkDir };
+}
+
+export interface PatchClusterInput {
+  plan: Plan;
+  /** Set by continue-as-new only. */
+  carried?: CarriedState;
+  /** Roll the history over after this many node workflows in one run (tests use a small number). */
+  rolloverAfterNodes?: number;
+  /** How often the cluster lock checks that this patch still runs (default 30 s; tests shorten it). */
+  lockCheckEveryMs?: number;
+}

@@ -1,0 +1,97 @@
+/**
+ * Agents: a sliding window of `agentConcurrency` node workflows (changed live by setPolicy).
+ * Failures within the failure budget are noted and the window goes on; beyond it the failed
+ * agent asks the operator (retry / skip / abort) and no new agent starts meanwhile. The history
+ * stays bounded: once the server suggests it (or after `rolloverAfterNodes` children), the
+ * window stops starting agents and the patch continues as new when the last one is back.
+ */
+import { condition, workflowInfo } from '@temporalio/workflow';
+import type { NodeSpec } from '../../shared/plan';
+import { runNode } from '../node-runner';
+import type { PatchRun } from '../patch-run';
+
+export type AgentsEnd = 'finished' | 'roll-over';
+
+export async function agents(run: PatchRun): Promise<AgentsEnd> {
+  const { state } = run;
+  if (state.phase !== 'agents') return 'finished';
+  const window = new AgentWindow(run);
+  while (true) {
+    window.startWhatFits();
+    window.showProgress();
+    if (window.size === 0 && (state.aborting || window.allStarted())) return 'finished';
+    if (window.size === 0 && window.wantsRollover()) return 'roll-over';
+    await window.untilSomethingChanges();
+  }
+}
+
+class AgentWindow {
+  private readonly running = new Set<Promise<void>>();
+  private readonly all: NodeSpec[];
+
+  constructor(private readonly run: PatchRun) {
+    this.all = run.state.agents();
+  }
+
+  get size(): number {
+    return this.running.size;
+  }
+
+  wantsRollover(): boolean {
+    return this.run.childrenThisRun >= this.run.rolloverAfterNodes || workflowInfo().continueAsNewSuggested;
+  }
+
+  /** Nothing is left to start and no question is open. */
+  allStarted(): boolean {
+    return !this.next() && this.run.state.status.pending.length === 0;
+  }
+
+  private next(): NodeSpec | undefined {
+    const { state, inflight } = this.run;
+    return this.all.find((a) => state.node(a.id).state === 'pending' && !inflight.has(a.id));
+  }
+
+  /** No new agent starts while paused, while a question is open, once aborting, or before a rollover. */
+  private blocked(): boolean {
+    const st = this.run.state.status;
+    return st.paused || st.pending.length > 0 || st.abortRequested || this.wantsRollover();
+  }
+
+  private hasRoom(): boolean {
+    return !this.blocked() && this.running.size < this.run.state.status.policy.agentConcurrency && !!this.next();
+  }
+
+  startWhatFits(): void {
+    while (this.hasRoom()) {
+      const agent = this.next()!;
+      const p: Promise<void> = runNode(this.run, agent, this.run.state.status.scriptUrl ?? '').then((r) => {
+        this.running.delete(p);
+        if (!r || r.outcome === 'failed') this.run.state.agentFailed(agent.id);
+      });
+      this.running.add(p);
+    }
+  }
+
+  showProgress(): void {
+    const { state } = this.run;
+    const st = state.status;
+    const done = this.all.filter((a) => !['pending', 'patching'].includes(state.node(a.id).state)).length;
+    state.doing(
+      st.pending.length
+        ? `BLOCKED, needs you: ${st.pending.map((p) => `${p.subject} (${p.allowed.join('/')})`).join(', ')}`
+        : st.paused
+          ? `paused: ${this.size} agent(s) finishing, no new agent starts; resume to continue`
+          : `agents: ${done}/${this.all.length} done, ${this.size} in flight (window ${st.policy.agentConcurrency})`
+    );
+  }
+
+  /** An agent came back, there is room for one more, or an abort: then (aborting) every agent is back. */
+  async untilSomethingChanges(): Promise<void> {
+    const { state, inflight } = this.run;
+    const before = this.size;
+    await condition(() => this.size < before || this.hasRoom() || state.aborting);
+    if (!state.aborting) return;
+    for (const s of inflight.values()) s.cancel();
+    if (this.size > 0) await condition(() => this.size === 0);
+  }
+}

@@ -1,0 +1,34 @@
+/**
+ * The end of a patch: the cluster lock released whatever the outcome, then the report returned —
+ * or, for an abort or nodes not patched, a non-retryable failure carrying it.
+ */
+import { ApplicationFailure, allHandlersFinished, condition, continueAsNew } from '@temporalio/workflow';
+import type { PatchReport } from '../../shared/status';
+import { releaseClusterLock } from '../lock';
+import { closePatch } from '../patch-outcome';
+import type { PatchClusterInput, PatchRun } from '../patch-run';
+
+export async function close(run: PatchRun): Promise<PatchReport> {
+  await condition(allHandlersFinished);
+  await releaseClusterLock(run.plan.cluster);
+  const { report, failureType } = closePatch(run.state);
+  if (!failureType) return report;
+  throw ApplicationFailure.create({
+    type: failureType,
+    message: report.message,
+    nonRetryable: true,
+    details: [report],
+  });
+}
+
+/** History bound: every node of this run has finished; carry the state into a fresh run. */
+export async function rollOver(run: PatchRun, input: PatchClusterInput): Promise<never> {
+  run.state.status.generation += 1;
+  await condition(allHandlersFinished);
+  return await continueAsNew<(i: PatchClusterInput) => Promise<PatchReport>>({
+    plan: run.plan,
+    carried: run.state.carry(),
+    rolloverAfterNodes: input.rolloverAfterNodes,
+    lockCheckEveryMs: input.lockCheckEveryMs,
+  });
+}
