@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # A local Temporal dev server with persistence, the Web UI, and our search attributes.
 #   scripts/dev-server.sh start|stop|status
-# TEMPORAL_PORT (7233), TEMPORAL_UI_PORT (8233) and DCOS_PATCH_STATE_DIR (.temporal) adjust it.
+# TEMPORAL_PORT (7233), TEMPORAL_UI_PORT (8233) and DCOS_PATCH_STATE_DIR (.temporal in a checkout,
+# ~/.local/state/dcos-patch/temporal when installed) adjust it. TEMPORAL_CLI_PATH: the Temporal CLI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
 source scripts/search-attributes.sh
 port="${TEMPORAL_PORT:-7233}"
 ui_port="${TEMPORAL_UI_PORT:-8233}"
-dir="${DCOS_PATCH_STATE_DIR:-.temporal}"
+# A checkout keeps the server's state in .temporal; an installed package in the user's state dir.
+if [ -d src ]; then default_dir=.temporal; else default_dir="${XDG_STATE_HOME:-$HOME/.local/state}/dcos-patch/temporal"; fi
+dir="${DCOS_PATCH_STATE_DIR:-$default_dir}"
 pidfile="$dir/server.pid"
 mkdir -p "$dir"
 

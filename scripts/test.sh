@@ -11,6 +11,8 @@ if [ ${#files[@]} -eq 0 ]; then
   # The full run also lints and typechecks; a run of chosen files is for quick iteration.
   npx biome check .
   npx tsc -p .
+  # The CLI subprocesses and the package test run the compiled code (bin/dcos-patch.js).
+  node scripts/build.js
   mapfile -t files < <(find test -name '*.test.ts' | sort)
 fi
 

@@ -254,11 +254,21 @@ ${examples(
   program
     .command('worker')
     .description('Run a patch worker in this process (workflows + SSH/HTTP activities) until Ctrl-C.')
+    .option(
+      '--metrics <host:port>',
+      'serve Prometheus metrics on http://<host:port>/metrics (env DCOS_PATCH_METRICS_ADDRESS)'
+    )
     .addHelpText(
       'after',
-      examples('dcos-patch worker', 'dcos-patch --address 10.0.0.9:7233 --task-queue dcos-patch-lab worker')
+      examples(
+        'dcos-patch worker',
+        'dcos-patch worker --metrics 0.0.0.0:9464',
+        'dcos-patch --address 10.0.0.9:7233 --task-queue dcos-patch-lab worker'
+      )
     )
-    .action(async (_opts: unknown, cmd: Command) => runner.run(cmd, (ctx) => workerCommand(ctx, io)));
+    .action(async (opts: { metrics?: string }, cmd: Command) =>
+      runner.run(cmd, (ctx) => workerCommand(ctx, io, opts.metrics))
+    );
 
   const sim = program
     .command('sim')

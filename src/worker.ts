@@ -4,10 +4,13 @@
  * Run it with `npm run worker` or `dcos-patch worker`; stop it with Ctrl-C (in-flight node
  * scripts keep running on their hosts and are attached to again by the next worker).
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import * as activities from './activities';
 import { closeAllSsh } from './activities/ssh';
 import { type ConnectionFlags, connectionSettings, TASK_QUEUE } from './temporal/connection';
+import { installMetrics } from './worker-metrics';
 
 /** Worker options that are part of the product's behaviour (tests and benchmarks use them too). */
 export const WORKER_TUNING = {
@@ -25,10 +28,16 @@ export interface WorkerSetup extends ConnectionFlags {
   workflowBundle?: WorkerOptions['workflowBundle'];
   connection?: NativeConnection;
   maxConcurrentActivityTaskExecutions?: number;
+  /** Serve Prometheus metrics here (host:port); default DCOS_PATCH_METRICS_ADDRESS, else none. */
+  metricsAddress?: string;
 }
 
-export async function createWorker(setup: WorkerSetup = {}): Promise<{ worker: Worker; close: () => Promise<void> }> {
+export async function createWorker(
+  setup: WorkerSetup = {}
+): Promise<{ worker: Worker; close: () => Promise<void>; metricsAddress?: string }> {
   const settings = connectionSettings(setup);
+  // Before the first connection: the runtime's telemetry is fixed once it starts.
+  const metricsAddress = installMetrics(setup.metricsAddress ?? process.env.DCOS_PATCH_METRICS_ADDRESS);
   const ownConnection = !setup.connection;
   const connection =
     setup.connection ??
@@ -37,20 +46,32 @@ export async function createWorker(setup: WorkerSetup = {}): Promise<{ worker: W
     connection,
     namespace: settings.namespace,
     taskQueue: setup.taskQueue ?? TASK_QUEUE,
-    ...(setup.workflowBundle
-      ? { workflowBundle: setup.workflowBundle }
-      : { workflowsPath: require.resolve('./workflows') }),
+    ...workflowCode(setup.workflowBundle),
     activities,
     ...WORKER_TUNING,
     maxConcurrentActivityTaskExecutions: setup.maxConcurrentActivityTaskExecutions ?? 200,
   });
   return {
     worker,
+    metricsAddress,
     close: async () => {
       closeAllSsh();
       if (ownConnection) await connection.close();
     },
   };
+}
+
+/**
+ * The workflow code: a bundle given by the caller, else the one `npm run build` prebuilt beside
+ * the compiled worker (polling within seconds), else src/workflows bundled now (a checkout).
+ */
+function workflowCode(
+  given?: WorkerOptions['workflowBundle']
+): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
+  if (given) return { workflowBundle: given };
+  const prebuilt = join(__dirname, 'workflow-bundle.js');
+  if (__filename.endsWith('.js') && existsSync(prebuilt)) return { workflowBundle: { codePath: prebuilt } };
+  return { workflowsPath: require.resolve('./workflows') };
 }
 
 async function main(): Promise<void> {

@@ -1,6 +1,6 @@
 /**
  * The one way activity code reaches its Temporal context: the cancellation signal, heartbeats,
- * the run it belongs to and the worker's client. Outside an activity (the parts called directly
+ * the run it belongs to, metrics and the worker's client. Outside an activity (the parts called directly
  * by tests and the CLI) each answers "none" instead of throwing.
  */
 import { setMaxListeners } from 'node:events';
@@ -48,6 +48,25 @@ export function activityRun(): { workflowId: string; runId: string } {
     workflowId: run?.workflowId ?? `activity-${info.activityId}`,
     runId: run?.runId ?? info.activityId,
   };
+}
+
+/** How long a health gate waited, until it held or gave up (the worker's metrics endpoint). */
+export function recordGateWait(gate: string, seconds: number, held: boolean): void {
+  current()
+    ?.metricMeter.createHistogram(
+      'dcos_patch_gate_wait_seconds',
+      'float',
+      's',
+      'time a health gate waited for its signal'
+    )
+    .record(seconds, { gate, held: String(held) });
+}
+
+/** How long dcos_node_upgrade.sh ran on a node (the worker's metrics endpoint). */
+export function recordScriptRun(role: string, seconds: number, exitCode: number): void {
+  current()
+    ?.metricMeter.createHistogram('dcos_patch_script_run_seconds', 'float', 's', 'dcos_node_upgrade.sh run time')
+    .record(seconds, { role, exit: String(exitCode) });
 }
 
 /** The worker's Temporal client (activities that look at other workflows). */

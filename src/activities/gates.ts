@@ -10,7 +10,7 @@ import { mesosVersionMatches } from '../shared/dcos-releases';
 import { FailureTypes } from '../shared/failure-types';
 import type { NodeSpec } from '../shared/plan';
 import { shq } from '../shared/shell';
-import { activitySignal, beat } from './context';
+import { activitySignal, beat, recordGateWait } from './context';
 import { getNodeJson } from './http';
 import {
   agentBaselineOf,
@@ -166,17 +166,24 @@ function ctx(): { signal: AbortSignal | undefined; beat: (p: GateProgress) => vo
 
 async function runGate(name: GateName, input: GateInput, probe: Probe, hint: string): Promise<GateResult> {
   const { signal, beat } = ctx();
-  const r = await pollUntilStable(probe, {
-    gate: name,
-    host: input.target.node.id,
-    pollIntervalMs: input.pollIntervalMs,
-    stablePolls: input.stablePolls,
-    deadlineMs: input.deadlineMs,
-    signal,
-    heartbeat: beat,
-    hint,
-  });
-  return { gate: name, passed: true, polls: r.polls, observation: r.observation, tookMs: r.tookMs };
+  const started = Date.now();
+  let held = false;
+  try {
+    const r = await pollUntilStable(probe, {
+      gate: name,
+      host: input.target.node.id,
+      pollIntervalMs: input.pollIntervalMs,
+      stablePolls: input.stablePolls,
+      deadlineMs: input.deadlineMs,
+      signal,
+      heartbeat: beat,
+      hint,
+    });
+    held = true;
+    return { gate: name, passed: true, polls: r.polls, observation: r.observation, tookMs: r.tookMs };
+  } finally {
+    recordGateWait(name, (Date.now() - started) / 1000, held);
+  }
 }
 
 export function exhibitorProbe(input: GateInput): Probe {

@@ -19,7 +19,7 @@ import type {
 import { FailureTypes } from '../shared/failure-types';
 import type { NodeRole } from '../shared/plan';
 import { ensureWritableDir, journalTail, shq } from '../shared/shell';
-import { activitySignal, beat } from './context';
+import { activitySignal, beat, recordScriptRun } from './context';
 import { excerpt, nodeScriptUrlProblem, parseDcosVersion, parseRoles } from './parsers';
 import { describeRun, type RunPaths, runPaths, SCRIPT_NAME, startOrAttach } from './remote-run';
 import { type CommandResult, runCommand } from './ssh';
@@ -277,11 +277,14 @@ export async function runPatchScript(
   runKey: RunKey,
   timeoutMs: number
 ): Promise<ScriptRunResult> {
-  return startOrAttach(target, scriptUrl, runKey, {
+  const r = await startOrAttach(target, scriptUrl, runKey, {
     timeoutMs,
     signal: activitySignal(),
     heartbeat: beat,
   });
+  if (r.startedAtMs && r.finishedAtMs)
+    recordScriptRun(target.node.role, (r.finishedAtMs - r.startedAtMs) / 1000, r.exitCode);
+  return r;
 }
 
 /** For abort reporting: has the script for this run key not started, is it running, or finished (exit code)? */

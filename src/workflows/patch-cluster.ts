@@ -25,8 +25,9 @@ import type { PatchReport } from '../shared/status';
 import { installControl } from './control';
 import { refuseBadInput } from './input-check';
 import { takeClusterLock } from './lock';
+import { patchMetrics } from './metrics';
 import type { PatchClusterInput, PatchRun } from './patch-run';
-import { PatchState } from './patch-state';
+import { type PatchEffects, PatchState } from './patch-state';
 import { agents } from './phases/agents';
 import { backups } from './phases/backups';
 import { bootstrap } from './phases/bootstrap';
@@ -63,20 +64,24 @@ function openRun(input: PatchClusterInput): PatchRun {
   const { plan } = input;
   const workflowId = workflowInfo().workflowId;
   const inflight: PatchRun['inflight'] = new Map();
-  const effects = {
+  const metrics = patchMetrics(plan.cluster);
+  const effects: PatchEffects = {
     log: (line: string) => log.info(line),
     details: (text: string) => setCurrentDetails(text),
-    phaseEntered: (phase: string) => upsertSearchAttributes([{ key: DcosPatchPhase, value: phase }]),
+    phaseEntered: (phase) => upsertSearchAttributes([{ key: DcosPatchPhase, value: phase }]),
     abortRequested: () => {
       for (const scope of inflight.values()) scope.cancel();
     },
+    nodeDone: metrics.nodeDone,
+    pendingChanged: metrics.pending,
   };
   const state = input.carried
     ? PatchState.resume(plan, input.carried, workflowId, effects)
     : PatchState.begin(plan, workflowId, effects);
   if (input.carried) state.note(`continued as new (generation ${state.status.generation})`);
+  metrics.pending(state.status.pending);
   const rolloverAfterNodes = input.rolloverAfterNodes ?? Number.POSITIVE_INFINITY;
-  return { plan, state, inflight, childrenThisRun: 0, rolloverAfterNodes };
+  return { plan, state, inflight, childrenThisRun: 0, rolloverAfterNodes, metrics };
 }
 
 /** The patch's search attributes (find it by cluster and versions) and its first log line. */

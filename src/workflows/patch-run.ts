@@ -5,6 +5,7 @@
 import type { CancellationScope } from '@temporalio/workflow';
 import type { NodeTarget } from '../shared/activity-types';
 import type { NodeSpec, Plan } from '../shared/plan';
+import type { PatchMetrics } from './metrics';
 import type { CarriedState } from './patch-carry';
 import type { PatchState } from './patch-state';
 
@@ -16,6 +17,7 @@ export interface PatchRun {
   childrenThisRun: number;
   /** Roll the history over after this many node workflows in one run. */
   rolloverAfterNodes: number;
+  metrics: PatchMetrics;
 }
 
 /** How activities reach one node: its spec and the plan's connection settings (never a secret). */

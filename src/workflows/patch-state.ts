@@ -27,6 +27,10 @@ export interface PatchEffects {
   phaseEntered?(phase: Phase): void;
   /** Abort was requested: cancel every node in flight. */
   abortRequested?(): void;
+  /** A node attempt ended (metrics). */
+  nodeDone?(role: string, outcome: NodeStatus['state'] | 'ended'): void;
+  /** The open questions changed (metrics). */
+  pendingChanged?(pending: PendingDecision[]): void;
 }
 
 export type Question = Omit<PendingDecision, 'sinceMs'>;
@@ -152,6 +156,7 @@ export class PatchState {
   /** Open a question for the operator ("blocked, needs you"). */
   ask(q: Question): void {
     this.status.pending.push({ ...q, sinceMs: Date.now() });
+    this.effects.pendingChanged?.(this.status.pending);
     this.note(`waiting for a decision on ${q.subject}: ${q.reason} (${q.allowed.join(' / ')})`);
     this.doing(
       `BLOCKED, needs you: ${q.subject} — ${q.reason}. Decide with: dcos-patch decide ${this.status.workflowId} ${q.subject} ${q.allowed.join('|')}`
@@ -180,6 +185,7 @@ export class PatchState {
   decide(d: DecideInput): string {
     const p = this.status.pending.find((x) => x.subject === d.subject)!;
     this.status.pending = this.status.pending.filter((x) => x !== p);
+    this.effects.pendingChanged?.(this.status.pending);
     this.decisions.push({ atMs: Date.now(), subject: d.subject, decision: d.decision, checks: d.checks });
     this.note(
       `decision for ${d.subject}: ${d.decision}${d.checks ? ` ${d.checks.join(',')}` : ''}${d.reason ? ` (${d.reason})` : ''}`
@@ -295,6 +301,7 @@ export class PatchState {
           ? `patched ${fromVersion} → ${toVersion} by an earlier attempt; verified healthy on attempt ${n.attempts}`
           : result.summary;
     if (result.outcome !== 'patched' || n.attempts > 1) this.recordAttempt(n, result.outcome, n.note);
+    this.effects.nodeDone?.(node.role, n.state);
     this.note(`${nodeLabel(node)}: ${result.outcome} — ${result.summary}`);
   }
 
@@ -305,6 +312,7 @@ export class PatchState {
     n.state = cancelled || this.aborting ? 'aborted' : 'failed';
     n.note = `node workflow ended without a result: ${message}`;
     this.recordAttempt(n, 'ended', n.note);
+    this.effects.nodeDone?.(node.role, 'ended');
     this.note(`${nodeLabel(node)}: ${n.state} — ${n.note}`);
   }
 

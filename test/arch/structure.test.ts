@@ -136,11 +136,6 @@ test('docs/runbook.md names files, functions and tests that exist', () => {
   for (const row of doc.split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| ---'))) {
     const files = [...row.matchAll(/`((?:src|test)\/[\w./-]+\.ts)`/g)].map((m) => m[1]!);
     for (const f of files) if (!existsSync(join(ROOT, f))) problems.push(`no file ${f}`);
-    const rowSrc = files.filter((f) => f.startsWith('src/') && existsSync(join(ROOT, f)));
-    // A row that names no source file refers to the functions of its section's module: any of src/.
-    const srcText = (rowSrc.length ? rowSrc.map((f) => join(ROOT, f)) : sourceFiles(SRC)).map((f) =>
-      readFileSync(f, 'utf8')
-    );
     const names = [...row.matchAll(/`(\w+)`/g)]
       .map((m) => m[1]!)
       .filter((n) => /^[a-z][A-Za-z]+[A-Z]\w*$|^[A-Z][a-z]+[A-Z]\w*$/.test(n));

@@ -5,10 +5,14 @@ import { join } from 'node:path';
 const root = join(__dirname, '..', '..');
 
 /** Resolves once the worker polls `taskQueue`; rejects if it exits first. */
-export function startWorkerProcess(address: string, taskQueue: string): Promise<ChildProcess> {
+export function startWorkerProcess(
+  address: string,
+  taskQueue: string,
+  extraEnv: Record<string, string> = {}
+): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'test/fixtures/worker-process.ts')], {
     cwd: root,
-    env: { ...process.env, TEMPORAL_ADDRESS: address, DCOS_PATCH_TASK_QUEUE: taskQueue },
+    env: { ...process.env, TEMPORAL_ADDRESS: address, DCOS_PATCH_TASK_QUEUE: taskQueue, ...extraEnv },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let err = '';

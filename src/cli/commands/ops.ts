@@ -12,11 +12,11 @@ import type { Io } from '../runner';
 
 const ROOT = join(__dirname, '..', '..', '..');
 
-export async function workerCommand(ctx: CliContext, io: Io): Promise<number> {
+export async function workerCommand(ctx: CliContext, io: Io, metricsAddress?: string): Promise<number> {
   const { createWorker }: typeof import('../../worker') = require('../../worker');
   let setup: Awaited<ReturnType<typeof createWorker>>;
   try {
-    setup = await createWorker({ ...ctx.options, taskQueue: ctx.taskQueue });
+    setup = await createWorker({ ...ctx.options, taskQueue: ctx.taskQueue, metricsAddress });
   } catch (err) {
     throw new CliError(
       `the worker could not start against ${ctx.settings.address}: ${(err as Error).message}`,
@@ -26,6 +26,7 @@ export async function workerCommand(ctx: CliContext, io: Io): Promise<number> {
   io.err(
     `dcos-patch worker polling task queue ${ctx.taskQueue} on ${ctx.settings.address} (namespace ${ctx.namespace}); Ctrl-C stops it (scripts already started on hosts keep running and are attached to again)`
   );
+  if (setup.metricsAddress) io.err(`metrics: http://${setup.metricsAddress}/metrics`);
   try {
     await setup.worker.run();
   } finally {

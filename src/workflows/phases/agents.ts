@@ -74,6 +74,7 @@ class AgentWindow {
 
   showProgress(): void {
     const { state } = this.run;
+    this.run.metrics.agentsInFlight(this.size);
     const st = state.status;
     const done = this.all.filter((a) => !['pending', 'patching'].includes(state.node(a.id).state)).length;
     state.doing(
