@@ -1,0 +1,132 @@
+/**
+ * Records the histories the replay test (test/replay/replay.test.ts) replays: real runs of the
+ * current workflows on the simulator — a plain patch, a master that failed and was retried, a
+ * pause and resume, a continue-as-new — each patchCluster run and one patchNode child of each.
+ *
+ *   npm run record-histories            (a dev server of its own, or TEMPORAL_TEST_ADDRESS)
+ *
+ * Refresh them on purpose only: when a workflow change is meant to be incompatible with running
+ * patches (and the versioning story in docs/versioning.md says how it ships), or to add a case.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { WorkflowHandle } from '@temporalio/client';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import type { PatchStatus } from '../src/shared/status';
+import type { SimCluster } from '../src/sim';
+import type { patchCluster } from '../src/workflows/patch-cluster';
+import { type Env, patchWorker, simWithPlan, waitFor } from '../test/helpers/sim-patch';
+import { startTestEnvironment } from '../test/helpers/temporal';
+
+const OUT = join(__dirname, '..', 'test', 'replay', 'histories');
+
+type Handle = WorkflowHandle<typeof patchCluster>;
+interface Scenario {
+  name: string;
+  masters: 1 | 3;
+  agents: number;
+  rolloverAfterNodes?: number;
+  /** Steer the patch while it runs. */
+  steer?: (h: Handle, cluster: SimCluster) => Promise<void>;
+  /** The child whose history is kept too. */
+  child: (cluster: SimCluster) => string;
+}
+
+async function status(h: Handle): Promise<PatchStatus> {
+  return (await h.query('status')) as PatchStatus;
+}
+
+const SCENARIOS: Scenario[] = [
+  { name: 'plain', masters: 3, agents: 2, child: (c) => `${c.masters[0]!.id}/attempt-1` },
+  {
+    name: 'master-retry',
+    masters: 1,
+    agents: 1,
+    steer: async (h, cluster) => {
+      const m = cluster.masters[0]!.id;
+      cluster.inject(m, { kind: 'script-exit', code: 3 });
+      await waitFor(async () => (await status(h)).pending.some((p) => p.subject === m), 'the master to ask', 120_000);
+      cluster.clearFaults(m);
+      await h.executeUpdate('decide', { args: [{ subject: m, decision: 'retry' }] });
+    },
+    child: (c) => `${c.masters[0]!.id}/attempt-1`,
+  },
+  {
+    name: 'pause-resume',
+    masters: 1,
+    agents: 2,
+    steer: async (h) => {
+      await waitFor(async () => (await status(h)).phase === 'masters', 'the masters phase', 120_000);
+      await h.signal('pause', { reason: 'recording' });
+      await new Promise((r) => setTimeout(r, 3_000));
+      await h.signal('resume');
+    },
+    child: (c) => `${c.agents[0]!.id}/attempt-1`,
+  },
+  {
+    name: 'continue-as-new',
+    masters: 1,
+    agents: 4,
+    rolloverAfterNodes: 2,
+    child: (c) => `${c.agents[3]!.id}/attempt-1`,
+  },
+];
+
+async function record(env: Env, s: Scenario): Promise<void> {
+  const { cluster, plan } = await simWithPlan({ masters: s.masters, agents: s.agents }, { agentConcurrency: 1 });
+  const taskQueue = `record-${s.name}-${Date.now()}`;
+  const worker = await patchWorker(env.nativeConnection, taskQueue);
+  try {
+    await worker.runUntil(async () => {
+      const workflowId = `replay-${s.name}`;
+      const h = await env.client.workflow.start<typeof patchCluster>('patchCluster', {
+        taskQueue,
+        workflowId: `${workflowId}-${Date.now()}`,
+        args: [{ plan, ...(s.rolloverAfterNodes ? { rolloverAfterNodes: s.rolloverAfterNodes } : {}) }],
+      });
+      await s.steer?.(h, cluster);
+      await h.result();
+      const runs = await runsOf(env, h.workflowId);
+      runs.forEach((json, i) => write(`${s.name}.patchCluster.run-${i + 1}.json`, h.workflowId, json));
+      const childId = `${h.workflowId}/${s.child(cluster)}`;
+      const child = await env.client.workflow.getHandle(childId).fetchHistory();
+      write(`${s.name}.patchNode.json`, childId, historyToJSON(child));
+    });
+  } finally {
+    await cluster.stop();
+  }
+}
+
+/** Every run of the workflow, oldest first (continue-as-new starts a new run under the same id). */
+async function runsOf(env: Env, workflowId: string): Promise<string[]> {
+  const runs: string[] = [];
+  for await (const w of env.client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) {
+    runs.push(historyToJSON(await env.client.workflow.getHandle(workflowId, w.runId).fetchHistory()));
+  }
+  return runs.reverse();
+}
+
+/** Replay needs each history's workflow id (child ids derive from it): kept in index.json. */
+const index: Record<string, string> = {};
+
+function write(name: string, workflowId: string, json: string): void {
+  index[name] = workflowId;
+  writeFileSync(join(OUT, name), `${json}\n`);
+  console.error(`record-histories: test/replay/histories/${name} (${(json.length / 1024).toFixed(0)} KiB)`);
+}
+
+async function main(): Promise<void> {
+  mkdirSync(OUT, { recursive: true });
+  const env = await startTestEnvironment();
+  try {
+    for (const s of SCENARIOS) await record(env, s);
+    writeFileSync(join(OUT, 'index.json'), `${JSON.stringify(index, null, 2)}\n`);
+  } finally {
+    await env.teardown();
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
