@@ -14,9 +14,11 @@ command -v go >/dev/null || { echo "temporal-server: needs Go (https://go.dev/dl
 echo "temporal-server: building go.temporal.io/server $TEMPORAL_SERVER_VERSION (server + sql tool; minutes the first time)" >&2
 started=$(date +%s)
 mkdir -p "$dest/bin"
+log="$dest/build.log"
 GOBIN="$PWD/$dest/bin" go install \
   "go.temporal.io/server/cmd/server@$TEMPORAL_SERVER_VERSION" \
-  "go.temporal.io/server/cmd/tools/sql@$TEMPORAL_SERVER_VERSION"
+  "go.temporal.io/server/cmd/tools/sql@$TEMPORAL_SERVER_VERSION" >"$log" 2>&1 ||
+  { tail -30 "$log" >&2; echo "temporal-server: the build failed (whole log: $log)" >&2; exit 1; }
 rm -rf "$dest/schema"
 cp -r "$(go env GOMODCACHE)/go.temporal.io/server@$TEMPORAL_SERVER_VERSION/schema" "$dest/schema"
 chmod -R u+w "$dest/schema"

@@ -26,7 +26,16 @@ built=$(date +%s)
 
 state="$(mktemp -d)"
 chmod 755 "$state"
-free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
+# A free port below 32768: the server stores membership ports as SQL smallint.
+free_port() {
+  node -e '
+    const net = require("net");
+    const tryPort = () => {
+      const port = 20000 + Math.floor(Math.random() * 12000);
+      const s = net.createServer().once("error", tryPort).listen(port, "127.0.0.1", () => s.close(() => console.log(port)));
+    };
+    tryPort();'
+}
 pg_port=$(free_port)
 # PostgreSQL refuses to run as root: as root, it runs as the postgres user the package created.
 as_pg=()
@@ -63,11 +72,21 @@ sed "${render[@]}" deploy/temporal/postgres.yaml.tmpl >"$state/config/postgres.y
 "$srv/bin/server" --root "$state" --config config --env postgres start >"$state/server.log" 2>&1 &
 server_pid=$!
 address="127.0.0.1:${ports[FRONTEND]}"
+for _ in $(seq 1 300); do
+  "$TEMPORAL_CLI_PATH" operator cluster health --address "$address" >/dev/null 2>&1 && break
+  kill -0 "$server_pid" 2>/dev/null || { echo "test:cluster: the Temporal server exited" >&2; tail -20 "$state/server.log" >&2; exit 1; }
+  sleep 0.3
+done
 TEMPORAL_CLI="$TEMPORAL_CLI_PATH" TEMPORAL_ADDRESS="$address" sh deploy/temporal/create-namespace.sh >"$state/namespace.log" 2>&1 ||
   { cat "$state/namespace.log" >&2; tail -40 "$state/server.log" >&2; exit 1; }
 ready=$(date +%s)
 echo "test:cluster: Temporal $("$srv/bin/server" --version 2>/dev/null | head -1) on PostgreSQL at $address (build/cache $((built - started)) s, up in $((ready - built)) s)" >&2
 
-TEMPORAL_TEST_ADDRESS="$address" node --import tsx --test --test-reporter=spec --test-timeout=600000 test/cluster/two-workers.run.ts ||
+if [ -n "${TEST_CLUSTER_CMD:-}" ]; then
+  # Debugging: run another command against this server instead of the test.
+  TEMPORAL_TEST_ADDRESS="$address" TEMPORAL_ADDRESS="$address" bash -c "$TEST_CLUSTER_CMD"
+  exit $?
+fi
+TEMPORAL_TEST_ADDRESS="$address" node --import tsx --test --test-reporter=spec --test-force-exit --test-timeout=420000 test/cluster/two-workers.run.ts ||
   { tail -40 "$state/server.log" >&2; exit 1; }
 echo "test:cluster: passed in $(($(date +%s) - started)) s" >&2

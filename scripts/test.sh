@@ -32,4 +32,5 @@ for _ in $(seq 1 100); do
   sleep 0.2
 done
 
-node --import tsx --test --test-concurrency=1 --test-reporter=spec "${files[@]}"
+# Every test is bounded (a test may ask for more with its own timeout option).
+node --import tsx --test --test-concurrency=1 --test-timeout=600000 --test-reporter=spec "${files[@]}"

@@ -40,7 +40,18 @@ test('on PostgreSQL, two workers, the one running a master script SIGKILLed: eve
     const workflowId = `cluster-${taskQueue}`;
     const h = await env.client.workflow.start('patchCluster', { taskQueue, workflowId, args: [{ plan }] });
     const victim = cluster.masters[1]!;
-    await waitFor(() => (cluster.truth().hosts[victim.id]?.scriptRuns ?? 0) > 0, 'the second master script', 180_000);
+    await waitFor(
+      () => (cluster.truth().hosts[victim.id]?.scriptRuns ?? 0) > 0,
+      'the second master script',
+      180_000
+    ).catch(async (err) => {
+      const st = (await h.query('status').catch((e) => String(e))) as PatchStatus | string;
+      console.log(
+        'status at the timeout:',
+        typeof st === 'string' ? st : { phase: st.phase, activity: st.activity, log: st.log.slice(-8) }
+      );
+      throw err;
+    });
     const childId = `${workflowId}/${victim.id}/attempt-1`;
     let running: ChildProcess | undefined;
     await waitFor(

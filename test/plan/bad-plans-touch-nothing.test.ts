@@ -111,17 +111,26 @@ describe('a bad plan is refused before any host is touched', () => {
     const address = process.env.TEMPORAL_TEST_ADDRESS ?? env.address;
     const taskQueue = uniqueTaskQueue('mutations');
     sim.resetTruth();
-    let started = 0;
-    for (const m of mutations()) {
+    // Three CLI processes at a time: each is an operator's `dcos-patch start`; the ground truth
+    // (no command on any host) is checked after each, whichever finished.
+    const refused = mutations().flatMap((m) => {
       const fixture = makeFixture(m.opts);
       pointAtSim(fixture);
-      if (fixture.check().plan) continue; // valid once pointed at the simulator: nothing to refuse
-      const r = await cli(['start', fixture.planPath], { address, taskQueue });
-      assert.equal(r.code, 2, `${m.name}: exit 2\n${r.stdout}${r.stderr}`);
-      assert.match(r.stderr, /Nothing was started/, m.name);
-      assert.equal(commandsRun(), 0, `${m.name}: no command on any host`);
-      started++;
-    }
+      return fixture.check().plan ? [] : [{ name: m.name, planPath: fixture.planPath }]; // valid once pointed at the simulator: nothing to refuse
+    });
+    let next = 0;
+    let started = 0;
+    const lane = async () => {
+      while (next < refused.length) {
+        const m = refused[next++]!;
+        const r = await cli(['start', m.planPath], { address, taskQueue });
+        assert.equal(r.code, 2, `${m.name}: exit 2\n${r.stdout}${r.stderr}`);
+        assert.match(r.stderr, /Nothing was started/, m.name);
+        assert.equal(commandsRun(), 0, `${m.name}: no command on any host`);
+        started++;
+      }
+    };
+    await Promise.all([lane(), lane(), lane()]);
     assert.ok(started >= 300, `${started} refused mutations started`);
     const workflows = [];
     for await (const w of env.client.workflow.list({ query: `TaskQueue = '${taskQueue}'` })) workflows.push(w);
