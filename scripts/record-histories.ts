@@ -87,7 +87,7 @@ async function record(env: Env, s: Scenario): Promise<void> {
       await s.steer?.(h, cluster);
       await h.result();
       const runs = await runsOf(env, h.workflowId);
-      runs.forEach((json, i) => write(`${s.name}.patchCluster.run-${i + 1}.json`, h.workflowId, json));
+      for (const [i, json] of runs.entries()) write(`${s.name}.patchCluster.run-${i + 1}.json`, h.workflowId, json);
       const childId = `${h.workflowId}/${s.child(cluster)}`;
       const child = await env.client.workflow.getHandle(childId).fetchHistory();
       write(`${s.name}.patchNode.json`, childId, historyToJSON(child));

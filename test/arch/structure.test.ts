@@ -157,3 +157,13 @@ test('docs/runbook.md names files, functions and tests that exist', () => {
   }
   assert.deepEqual(problems, []);
 });
+
+test('activity code reaches its Temporal context one way: src/activities/context.ts', () => {
+  const others = sourceFiles(SRC)
+    .filter((f) => !f.endsWith(join('activities', 'context.ts')))
+    .filter((f) => readFileSync(f, 'utf8').includes("from '@temporalio/activity'"));
+  assert.deepEqual(
+    others.map((f) => relative(ROOT, f)),
+    []
+  );
+});

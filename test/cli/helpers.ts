@@ -50,7 +50,7 @@ export function spawnCli(args: string[], e: CliEnv): { child: ChildProcess; done
   return { child, done };
 }
 
-export async function cli(args: string[], e: CliEnv, timeoutMs = 30_000): Promise<CliResult> {
+export async function cli(args: string[], e: CliEnv, timeoutMs = 90_000): Promise<CliResult> {
   const { child, done } = spawnCli(args, e);
   const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
   try {
