@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import * as activities from './activities';
+import { keepActivitiesAlive } from './activities/context';
 import { closeAllSsh } from './activities/ssh';
 import { type ConnectionFlags, connectionSettings, TASK_QUEUE } from './temporal/connection';
 import { installMetrics } from './worker-metrics';
@@ -20,6 +21,8 @@ export const WORKER_TUNING = {
   // the heartbeat timeout.
   maxHeartbeatThrottleInterval: '5s',
   defaultHeartbeatThrottleInterval: '5s',
+  // Every activity heartbeats while it runs, so every heartbeat timeout can be 15 s.
+  interceptors: { activity: [keepActivitiesAlive] },
 } satisfies Partial<WorkerOptions>;
 
 export interface WorkerSetup extends ConnectionFlags {

@@ -6,6 +6,7 @@
 import { setMaxListeners } from 'node:events';
 import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
+import type { ActivityInterceptorsFactory } from '@temporalio/worker';
 
 function current(): Context | undefined {
   try {
@@ -34,10 +35,37 @@ export function activitySignal(): AbortSignal | undefined {
   return signal;
 }
 
+/** The details each running activity reported last: the keep-alive repeats them. */
+const lastDetails = new WeakMap<Context, unknown>();
+
 /** Report progress to the server (nothing outside an activity). */
 export function beat(details?: unknown): void {
-  current()?.heartbeat(details);
+  const ctx = current();
+  if (!ctx) return;
+  lastDetails.set(ctx, details);
+  ctx.heartbeat(details);
 }
+
+/** How often every running activity heartbeats, whatever it is waiting on (an SSH command, a download). */
+export const KEEP_ALIVE_MS = 3_000;
+
+/**
+ * Worker interceptor: every activity heartbeats every KEEP_ALIVE_MS for its whole run, repeating
+ * its last details, so a short heartbeat timeout (15 s) finds a lost worker quickly and never
+ * mistakes a long wait for one. The server is told at most every few seconds (the worker throttles).
+ */
+export const keepActivitiesAlive: ActivityInterceptorsFactory = (ctx) => ({
+  inbound: {
+    async execute(input, next) {
+      const timer = setInterval(() => ctx.heartbeat(lastDetails.get(ctx)), KEEP_ALIVE_MS);
+      try {
+        return await next(input);
+      } finally {
+        clearInterval(timer);
+      }
+    },
+  },
+});
 
 /** The workflow run this activity works for, to key what it leaves on hosts by that run. */
 export function activityRun(): { workflowId: string; runId: string } {

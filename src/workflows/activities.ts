@@ -9,9 +9,16 @@ import type { GateTimings } from '../shared/plan';
 
 const NEVER_RETRY = [FailureTypes.HostKeyMismatch, FailureTypes.InvalidPlan];
 
+/**
+ * Every activity heartbeats every few seconds while it runs (the worker's keep-alive), so a step
+ * whose worker died is retried elsewhere within this.
+ */
+export const LOST_WORKER = '15 seconds';
+
 /** Short reads and small changes on a host (version, roles, staging the script, diagnostics). */
 export const hostStep = proxyActivities<PatchActivities>({
   startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: LOST_WORKER,
   retry: {
     initialInterval: '2s',
     backoffCoefficient: 2,
@@ -24,7 +31,7 @@ export const hostStep = proxyActivities<PatchActivities>({
 /** Work spread over many hosts at once (survey, preflight): longer, heartbeating. */
 export const clusterStep = proxyActivities<PatchActivities>({
   startToCloseTimeout: '15 minutes',
-  heartbeatTimeout: '1 minute',
+  heartbeatTimeout: LOST_WORKER,
   retry: {
     initialInterval: '5s',
     maximumInterval: '1 minute',
@@ -36,7 +43,7 @@ export const clusterStep = proxyActivities<PatchActivities>({
 /** The bootstrap node's generator: minutes on a real node, heartbeating. */
 export const bootstrapStep = proxyActivities<PatchActivities>({
   startToCloseTimeout: '45 minutes',
-  heartbeatTimeout: '2 minutes',
+  heartbeatTimeout: LOST_WORKER,
   retry: {
     initialInterval: '10s',
     maximumInterval: '2 minutes',
@@ -55,7 +62,7 @@ export function scriptRun(gates: GateTimings) {
     // An abort returns once the watcher has let go, so the report's "script state" is current.
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
     scheduleToCloseTimeout: gates.scriptTimeoutMs + 10 * 60_000,
-    heartbeatTimeout: '30 seconds',
+    heartbeatTimeout: LOST_WORKER,
     retry: {
       initialInterval: '1s',
       backoffCoefficient: 2,
@@ -74,7 +81,7 @@ export function healthGate(timeoutMs: number) {
     startToCloseTimeout: timeoutMs + 60_000,
     cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
     scheduleToCloseTimeout: timeoutMs + 5 * 60_000,
-    heartbeatTimeout: '30 seconds',
+    heartbeatTimeout: LOST_WORKER,
     retry: {
       initialInterval: '1s',
       backoffCoefficient: 2,

@@ -16,11 +16,13 @@ import {
 } from '@temporalio/workflow';
 import type { PatchActivities } from '../shared/activity-contract';
 import { FailureTypes } from '../shared/failure-types';
+import { LOST_WORKER } from './activities';
 import { clusterLock } from './cluster-lock';
 import { clusterLockId, releaseLockSignal } from './lock-messages';
 
 const lookup = proxyActivities<PatchActivities>({
   startToCloseTimeout: '30 seconds',
+  heartbeatTimeout: LOST_WORKER,
   retry: { initialInterval: '2s', maximumInterval: '30s', maximumAttempts: 10 },
 });
 

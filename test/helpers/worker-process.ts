@@ -29,7 +29,8 @@ export function startWorkerProcess(
 
 /** SIGKILL, as a crashed machine would: no graceful shutdown. */
 export async function killWorker(worker: ChildProcess): Promise<void> {
-  if (worker.exitCode !== null) return;
+  // Already gone (exited, or killed by a signal: then exitCode stays null and signalCode is set).
+  if (worker.exitCode !== null || worker.signalCode !== null) return;
   const gone = new Promise((r) => worker.once('exit', r));
   worker.kill('SIGKILL');
   await gone;
