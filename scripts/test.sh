@@ -32,5 +32,6 @@ for _ in $(seq 1 100); do
   sleep 0.2
 done
 
-# Every test is bounded (a test may ask for more with its own timeout option).
-node --import tsx --test --test-concurrency=1 --test-timeout=600000 --test-reporter=spec "${files[@]}"
+# Two test files at a time (most of a file is waiting on the simulator and the server); every
+# test is bounded (a test may ask for more with its own timeout option).
+node --import tsx --test --test-concurrency="${DCOS_PATCH_TEST_CONCURRENCY:-2}" --test-timeout=600000 --test-reporter=spec "${files[@]}"
