@@ -36,6 +36,8 @@ export interface PatchEffects {
 export type Question = Omit<PendingDecision, 'sinceMs'>;
 
 const LOG_LINES = 60;
+/** What setPolicy may change on a running patch. */
+const POLICY_KEYS = ['agentConcurrency', 'agentFailureBudget', 'approveEachMaster', 'approveBeforeAgents'] as const;
 const ATTEMPTS_KEPT = 10;
 
 /** Human label used in summaries: "master 10.0.0.12". */
@@ -165,6 +167,12 @@ export class PatchState {
 
   /** Why this decision cannot be taken now (the update's validator), or undefined. */
   decisionProblem(d: DecideInput): string | undefined {
+    // Any client can send this update (the temporal CLI with hand-written JSON): check its shape.
+    if (typeof d?.subject !== 'string') return 'subject must be a node id or phase name (a string)';
+    const checks: unknown = d.checks;
+    if (checks !== undefined && (!Array.isArray(checks) || !checks.every((c) => typeof c === 'string'))) {
+      return 'checks must be a list of check names, e.g. ["exhibitor-serving"]';
+    }
     const p = this.status.pending.find((x) => x.subject === d.subject);
     if (!p) {
       const waiting = this.status.pending.map((x) => x.subject).join(', ') || 'nothing';
@@ -216,6 +224,16 @@ export class PatchState {
 
   /** Why this policy change is refused (the update's validator), or undefined. */
   policyProblem(c: PolicyChange): string | undefined {
+    if (typeof c !== 'object' || c === null || Array.isArray(c)) {
+      return 'a policy change is an object, e.g. {"agentConcurrency": 4}';
+    }
+    const unknown = Object.keys(c).filter((k) => !(POLICY_KEYS as readonly string[]).includes(k));
+    if (unknown.length) return `unknown policy key ${unknown.join(', ')}; the keys are ${POLICY_KEYS.join(', ')}`;
+    if (Object.keys(c).length === 0)
+      return `the policy change names nothing to change; the keys are ${POLICY_KEYS.join(', ')}`;
+    for (const k of ['approveEachMaster', 'approveBeforeAgents'] as const) {
+      if (c[k] !== undefined && typeof c[k] !== 'boolean') return `${k} must be true or false`;
+    }
     const agents = this.agents().length;
     const c1 = c.agentConcurrency;
     if (c1 !== undefined && (!Number.isInteger(c1) || c1 < 1 || c1 > MAX_AGENT_CONCURRENCY)) {

@@ -189,6 +189,43 @@ describe('PatchState', () => {
     assert.equal(s.changePolicy({ agentConcurrency: 2 }).agentConcurrency, 2);
   });
 
+  test('setPolicy refuses what is not the policy: unknown keys, wrong types, not an object', () => {
+    const s = fresh();
+    assert.match(
+      s.policyProblem({ agentConcurency: 2 } as never)!,
+      /unknown policy key agentConcurency; the keys are agentConcurrency, agentFailureBudget, approveEachMaster, approveBeforeAgents/
+    );
+    assert.match(s.policyProblem({ approveEachMaster: 'yes' } as never)!, /approveEachMaster must be true or false/);
+    assert.match(s.policyProblem({ agentConcurrency: '4' } as never)!, /agentConcurrency must be a whole number/);
+    assert.match(s.policyProblem(null as never)!, /a policy change is an object/);
+    assert.match(s.policyProblem([] as never)!, /a policy change is an object/);
+    assert.match(s.policyProblem({})!, /names nothing to change/);
+  });
+
+  test('decide refuses a malformed answer: subject not a string, checks not a list of names', () => {
+    const s = fresh();
+    s.preflightFound([{ check: 'a', status: 'fail', message: 'x' }]);
+    s.ask({
+      subject: 'preflight',
+      kind: 'preflight-failed',
+      reason: 'failed',
+      allowed: ['retry', 'override', 'abort'],
+    });
+    assert.match(
+      s.decisionProblem({ subject: 7, decision: 'retry' } as never)!,
+      /subject must be a node id or phase name/
+    );
+    assert.match(
+      s.decisionProblem({ subject: 'preflight', decision: 'override', checks: 'a' } as never)!,
+      /checks must be a list of check names/
+    );
+    assert.match(
+      s.decisionProblem({ subject: 'preflight', decision: 'override', checks: [1] } as never)!,
+      /checks must be a list of check names/
+    );
+    assert.equal(s.decisionProblem({ subject: 'preflight', decision: 'override', checks: ['a'] }), undefined);
+  });
+
   test('the survey counts hosts at the target and keeps the reason a host could not be read', () => {
     const s = fresh();
     const [m1, m2] = s.plan.masters;
