@@ -77,12 +77,12 @@ function longFunctions(file: string, max: number): LongFunction[] {
   return found;
 }
 
-test('no import cycle in src/', () => {
+test('no import cycle in src/', { timeout: 30_000 }, () => {
   const cycles = importCycles(sourceFiles(SRC)).map((c) => c.map((f) => relative(ROOT, f)).join(' → '));
   assert.deepEqual(cycles, []);
 });
 
-test('the cycle check finds a cycle when there is one', () => {
+test('the cycle check finds a cycle when there is one', { timeout: 30_000 }, () => {
   const dir = join(ROOT, 'test/arch/cycle-sample');
   const cycles = importCycles(sourceFiles(dir));
   assert.equal(cycles.length, 1);
@@ -92,12 +92,12 @@ test('the cycle check finds a cycle when there is one', () => {
   );
 });
 
-test(`no function in src/workflows/ is longer than ${MAX_WORKFLOW_FUNCTION_LINES} lines`, () => {
+test(`no function in src/workflows/ is longer than ${MAX_WORKFLOW_FUNCTION_LINES} lines`, { timeout: 30_000 }, () => {
   const long = sourceFiles(join(SRC, 'workflows')).flatMap((f) => longFunctions(f, MAX_WORKFLOW_FUNCTION_LINES));
   assert.deepEqual(long, []);
 });
 
-test('failure types come from the one catalogue (no bare type strings)', () => {
+test('failure types come from the one catalogue (no bare type strings)', { timeout: 30_000 }, () => {
   const bare = sourceFiles(SRC)
     .filter((f) => !f.includes(`${join('src', 'sim')}`) && !f.endsWith(join('shared', 'failure-types.ts')))
     .flatMap((f) =>
@@ -115,7 +115,7 @@ test('failure types come from the one catalogue (no bare type strings)', () => {
   assert.deepEqual(bare, []);
 });
 
-test('the patch state is pure: no Temporal import in its modules', () => {
+test('the patch state is pure: no Temporal import in its modules', { timeout: 30_000 }, () => {
   const pure = ['patch-state.ts', 'patch-outcome.ts', 'patch-carry.ts'].map((f) => join(SRC, 'workflows', f));
   const impure = pure.filter((f) => /^import (?!type )[^;]*from '@temporalio\//m.test(readFileSync(f, 'utf8')));
   assert.deepEqual(
@@ -129,7 +129,7 @@ test('the patch state is pure: no Temporal import in its modules', () => {
  * exists, every function named is declared in src/, every quoted test
  * name is in the test file named before it.
  */
-test('docs/runbook.md names files, functions and tests that exist', () => {
+test('docs/runbook.md names files, functions and tests that exist', { timeout: 30_000 }, () => {
   const doc = readFileSync(join(ROOT, 'docs/runbook.md'), 'utf8');
   const problems: string[] = [];
   const allSource = sourceFiles(SRC).map((f) => readFileSync(f, 'utf8'));
@@ -158,7 +158,7 @@ test('docs/runbook.md names files, functions and tests that exist', () => {
   assert.deepEqual(problems, []);
 });
 
-test('activity code reaches its Temporal context one way: src/activities/context.ts', () => {
+test('activity code reaches its Temporal context one way: src/activities/context.ts', { timeout: 30_000 }, () => {
   const others = sourceFiles(SRC)
     .filter((f) => !f.endsWith(join('activities', 'context.ts')))
     .filter((f) => readFileSync(f, 'utf8').includes("from '@temporalio/activity'"));

@@ -18,7 +18,9 @@ interface Service {
 const compose = parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8')) as { services: Record<string, Service> };
 const searchAttributes = readFileSync(join(root, 'scripts/search-attributes.sh'), 'utf8');
 
-test('docker-compose runs Temporal on PostgreSQL, the Web UI and the worker, wired to each other', () => {
+test('docker-compose runs Temporal on PostgreSQL, the Web UI and the worker, wired to each other', {
+  timeout: 30_000,
+}, () => {
   const s = compose.services;
   assert.match(s.postgresql?.image ?? '', /^postgres:/);
   assert.equal(s.temporal?.environment?.POSTGRES_SEEDS, 'postgresql');
@@ -38,7 +40,9 @@ test('docker-compose runs Temporal on PostgreSQL, the Web UI and the worker, wir
   assert.ok(existsSync(join(root, 'Dockerfile')));
 });
 
-test('docker-compose registers every search attribute the workflows use (deploy/temporal/create-namespace.sh)', () => {
+test('docker-compose registers every search attribute the workflows use (deploy/temporal/create-namespace.sh)', {
+  timeout: 30_000,
+}, () => {
   const names = [...searchAttributes.matchAll(/--search-attribute (\w+)=Keyword/g)].map((m) => m[1]);
   assert.ok(names.length >= 4);
   assert.deepEqual(compose.services['temporal-setup']?.command, ['/deploy/create-namespace.sh']);
@@ -46,7 +50,9 @@ test('docker-compose registers every search attribute the workflows use (deploy/
   for (const n of names) assert.ok(setup.includes(n as string), `${n} registered by create-namespace.sh`);
 });
 
-test('no image the Temporal project deprecated; server and admin tools on the version test:cluster builds', () => {
+test('no image the Temporal project deprecated; server and admin tools on the version test:cluster builds', {
+  timeout: 30_000,
+}, () => {
   const images = Object.values(compose.services).flatMap((s) => (s.image ? [s.image] : []));
   assert.ok(!images.some((i) => i.startsWith('temporalio/auto-setup')), 'auto-setup is deprecated');
   const pinned = /TEMPORAL_SERVER_VERSION="\$\{TEMPORAL_SERVER_VERSION:-v([\d.]+)\}"/.exec(
@@ -61,7 +67,9 @@ test('no image the Temporal project deprecated; server and admin tools on the ve
   assert.equal(compose.services.temporal?.environment?.DB, 'postgres12');
 });
 
-test('the worker image is Debian-based (the SDK native bridge needs glibc), compiled, non-root, with a health check', () => {
+test('the worker image is Debian-based (the SDK native bridge needs glibc), compiled, non-root, with a health check', {
+  timeout: 30_000,
+}, () => {
   const dockerfile = readFileSync(join(root, 'Dockerfile'), 'utf8');
   assert.match(dockerfile, /^FROM node:20-(bookworm|bullseye)/m);
   assert.doesNotMatch(dockerfile, /alpine/);

@@ -24,7 +24,7 @@ function show(findings: Finding[]): string {
 
 describe('a bad plan or config gets exactly the finding that names the problem', () => {
   for (const c of cases) {
-    test(c.name, () => {
+    test(c.name, { timeout: 30_000 }, () => {
       const fixture = makeFixture(c);
       const result = fixture.check();
       const severity = c.expect.severity ?? 'error';
@@ -47,7 +47,7 @@ describe('a bad plan or config gets exactly the finding that names the problem',
 });
 
 describe('the check never throws and never prints a stack', () => {
-  test('every bad case returns findings instead of throwing', () => {
+  test('every bad case returns findings instead of throwing', { timeout: 30_000 }, () => {
     for (const c of cases) {
       const fixture = makeFixture(c);
       let result: PlanCheckResult | undefined;
@@ -63,7 +63,7 @@ describe('the check never throws and never prints a stack', () => {
     }
   });
 
-  test('a plan file that does not exist is a finding', () => {
+  test('a plan file that does not exist is a finding', { timeout: 30_000 }, () => {
     const fixture = makeFixture();
     const missing = join(fixture.dir, 'nope.yaml');
     const result = checkPlanFile(missing);

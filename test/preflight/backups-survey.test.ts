@@ -51,13 +51,18 @@ function activityEnv(workflowId: string): MockActivityEnvironment {
   });
 }
 
-after(async () => {
-  closeAllSsh();
-  await closeAllHttp();
-});
+after(
+  async () => {
+    closeAllSsh();
+    await closeAllHttp();
+  },
+  { timeout: 30_000 }
+);
 
 describe('backups before the first master is touched', () => {
-  test('Enterprise: a ZooKeeper snapshot and the IAM database land on the first master; a retry reuses them', async () => {
+  test('Enterprise: a ZooKeeper snapshot and the IAM database land on the first master; a retry reuses them', {
+    timeout: 120_000,
+  }, async () => {
     const { c, plan } = await simWithPlan({ variant: 'enterprise', security: 'permissive' });
     try {
       const withBackups: Plan = { ...plan, backups: { zookeeper: 'take', iam: 'take' } };
@@ -99,7 +104,7 @@ describe('backups before the first master is touched', () => {
     }
   });
 
-  test('open DC/OS: only the ZooKeeper snapshot; "confirmed" takes nothing', async () => {
+  test('open DC/OS: only the ZooKeeper snapshot; "confirmed" takes nothing', { timeout: 120_000 }, async () => {
     const { c, plan } = await simWithPlan({ masters: 1 });
     try {
       const r = await runIn(activityEnv('patch/open'), takeBackups, {
@@ -121,7 +126,9 @@ describe('backups before the first master is touched', () => {
     }
   });
 
-  test('a DC/OS without dcos-zk fails for good with what to do, and Exhibitor runs again', async () => {
+  test('a DC/OS without dcos-zk fails for good with what to do, and Exhibitor runs again', {
+    timeout: 120_000,
+  }, async () => {
     const { c, plan } = await simWithPlan({ masters: 1 });
     try {
       const first = plan.masters[0]!;
@@ -144,7 +151,7 @@ describe('backups before the first master is touched', () => {
     }
   });
 
-  test('the ZooKeeper script restarts Exhibitor whatever happens and reports the file', () => {
+  test('the ZooKeeper script restarts Exhibitor whatever happens and reports the file', { timeout: 120_000 }, () => {
     const script = zookeeperBackupScript(backupFiles('/var/lib/dcos-patch/', 'zk', 'k'));
     assert.match(script, /trap 'sudo -n systemctl start dcos-exhibitor' EXIT HUP INT TERM/);
     assert.match(script, /sudo -n \/opt\/mesosphere\/bin\/dcos-shell dcos-zk backup "\$partial" -v/);
@@ -164,20 +171,28 @@ describe('the survey of what every host runs', () => {
   let c: SimCluster;
   let plan: Plan;
   let targets: NodeTarget[];
-  before(async () => {
-    ({ c, plan } = await simWithPlan({ agents: 2, publicAgents: 1 }));
-    targets = [...plan.masters, ...plan.agents, ...plan.publicAgents].map((node) => ({
-      node,
-      ssh: plan.ssh,
-      http: plan.http,
-      remoteWorkDir: plan.remoteWorkDir,
-    }));
-  });
-  after(async () => {
-    await c?.stop();
-  });
+  before(
+    async () => {
+      ({ c, plan } = await simWithPlan({ agents: 2, publicAgents: 1 }));
+      targets = [...plan.masters, ...plan.agents, ...plan.publicAgents].map((node) => ({
+        node,
+        ssh: plan.ssh,
+        http: plan.http,
+        remoteWorkDir: plan.remoteWorkDir,
+      }));
+    },
+    { timeout: 120_000 }
+  );
+  after(
+    async () => {
+      await c?.stop();
+    },
+    { timeout: 60_000 }
+  );
 
-  test('every host: its version, roles and whether its config is the target config, in the targets’ order', async () => {
+  test('every host: its version, roles and whether its config is the target config, in the targets’ order', {
+    timeout: 120_000,
+  }, async () => {
     const beats: unknown[] = [];
     const env = activityEnv('survey');
     env.on('heartbeat', (d: unknown) => beats.push(d));
@@ -194,7 +209,9 @@ describe('the survey of what every host runs', () => {
     assert.equal(beats.length, targets.length);
   });
 
-  test('an unreachable host is an entry with the error; a patched host with another config does not match', async () => {
+  test('an unreachable host is an entry with the error; a patched host with another config does not match', {
+    timeout: 120_000,
+  }, async () => {
     const down = plan.agents[0]!.id;
     const patched = plan.agents[1]!.id;
     const root = c.host(patched).root;
