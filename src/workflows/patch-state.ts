@@ -48,6 +48,8 @@ export function nodeLabel(node: { role: string; address: string }): string {
 export class PatchState {
   /** The phase the abort was asked in (the report names it). */
   private abortedInPhase: Phase;
+  /** Each node's status by id: looked up per node event, so no scan over thousands of agents. */
+  private readonly byId: Map<string, NodeStatus>;
 
   private constructor(
     readonly plan: Plan,
@@ -56,6 +58,7 @@ export class PatchState {
     private readonly effects: PatchEffects
   ) {
     this.abortedInPhase = status.phase;
+    this.byId = new Map(status.nodes.map((n) => [n.id, n]));
   }
 
   /** A new patch: every node pending, phase `plan`. */
@@ -86,7 +89,7 @@ export class PatchState {
     return this.status.paused;
   }
   node(id: string): NodeStatus {
-    return this.status.nodes.find((n) => n.id === id)!;
+    return this.byId.get(id)!;
   }
   isAsking(subject: string): boolean {
     return this.status.pending.some((p) => p.subject === subject);

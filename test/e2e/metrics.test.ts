@@ -3,9 +3,9 @@
  * by role, gate waits, script run time, agents in flight, decisions pending), scraped over HTTP.
  */
 import assert from 'node:assert/strict';
-import { createServer } from 'node:net';
 import { after, before, test } from 'node:test';
 import type { PatchReport } from '../../src/shared/status';
+import { freePorts } from '../../src/sim/layout';
 import { type Env, simWithPlan, waitFor } from '../helpers/sim-patch';
 import { startTestEnvironment, uniqueTaskQueue } from '../helpers/temporal';
 import { killWorker, startWorkerProcess } from '../helpers/worker-process';
@@ -17,15 +17,6 @@ before(async () => {
 after(async () => {
   await env?.teardown();
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 async function scrape(url: string): Promise<string> {
   const res = await fetch(url, { signal: AbortSignal.timeout(5_000) });
@@ -50,7 +41,7 @@ test('a patch shows on the worker’s /metrics: nodes patched by role, gate wait
     { agentConcurrency: 2 }
   );
   const taskQueue = uniqueTaskQueue('metrics');
-  const port = await freePort();
+  const [port] = await freePorts('127.0.0.1', 1);
   const url = `http://127.0.0.1:${port}/metrics`;
   const worker = await startWorkerProcess(env.address, taskQueue, { DCOS_PATCH_METRICS_ADDRESS: `127.0.0.1:${port}` });
   try {
