@@ -172,10 +172,16 @@ const LEASE_PROBE = 'h=0; if [ -e "$l" ] && exec 8<"$l"; then if flock -n -s 8; 
 
 export const TAIL_MARK = '--- output tail ---';
 
-/** One SSH exec that reads the run's state; liveness first, then the files (so a run that just ended is not "killed"). */
-export function pollCommand(paths: RunPaths, tailBytes = 4096): string {
+/**
+ * One SSH exec that reads the run's state; liveness first, then the files (so a run that just
+ * ended is not "killed"). With `waitMs`, it first waits on the host — up to that long, checking
+ * every 0.2 s — while the runner lives and has not written its exit code, so the watcher sees
+ * the exit as it happens instead of sleeping between polls.
+ */
+export function pollCommand(paths: RunPaths, tailBytes = 4096, waitMs = 0): string {
   return [
     `cd ${shq(paths.dir)} 2>/dev/null || { echo state=absent; exit 0; }`,
+    ...(waitMs > 0 ? waitForExitLines(paths, waitMs) : []),
     'echo state=present',
     `echo ${shq(`dir=${paths.runName}`)}`,
     // The runner is alive while the host lease is held and names this run (a shared-lock probe
@@ -194,6 +200,19 @@ export function pollCommand(paths: RunPaths, tailBytes = 4096): string {
     `echo ${shq(TAIL_MARK)}`,
     `tail -c ${tailBytes} output.log 2>/dev/null`,
   ].join('\n');
+}
+
+/** Wait while the runner holds the host lease for this run and no exit code is written. */
+function waitForExitLines(paths: RunPaths, waitMs: number): string[] {
+  return [
+    `l=${shq(paths.lockFile)}`,
+    `w=$(( $(date +%s%3N) + ${Math.round(waitMs)} ))`,
+    'while [ ! -e exit-code ] && [ "$(date +%s%3N)" -lt "$w" ]; do',
+    `  ${LEASE_PROBE}`,
+    `  [ "$h" = 1 ] && [ "$(cat ${shq(paths.currentFile)} 2>/dev/null)" = ${shq(paths.runName)} ] || break`,
+    '  sleep 0.2',
+    'done',
+  ];
 }
 
 export interface RunSnapshot {
@@ -442,12 +461,13 @@ export async function startOrAttach(
   /** Host clock when we began waiting for another run: its time limit counts from here. */
   let waitingSinceMs: number | undefined;
 
-  // 2. poll until it ends.
+  // 2. read its state until it ends, each read waiting on the host for the exit (see pollCommand).
+  let waitMs = Math.min(FIRST_EXIT_WAIT_MS, o.timeoutMs);
   for (;;) {
     let s: RunSnapshot;
     try {
-      const r = await runCommand(target, pollCommand(paths), {
-        timeoutMs: EXEC_TIMEOUT_MS,
+      const r = await runCommand(target, pollCommand(paths, 4096, waitMs), {
+        timeoutMs: EXEC_TIMEOUT_MS + waitMs,
         signal: o.signal,
         label: 'read the node script state',
       });
@@ -528,6 +548,7 @@ export async function startOrAttach(
         );
       default: {
         const since = waitingSinceMs ?? s.startedAtMs ?? s.claimedAtMs;
+        if (since !== undefined && s.hostNowMs !== undefined) waitMs = exitWaitMs(since + o.timeoutMs - s.hostNowMs);
         if (since !== undefined && s.hostNowMs !== undefined && s.hostNowMs - since > o.timeoutMs) {
           throw nonRetryable(
             (waitedFor
@@ -541,9 +562,19 @@ export async function startOrAttach(
         }
       }
     }
+    // A live runner was waited on by the read itself; only a run not up yet is polled.
+    if (phase === 'running' || phase === 'fetching') continue;
     await sleep(pollMs, o.signal);
     pollMs = Math.min(maxPollMs, pollMs * 1.5);
   }
+}
+
+/** How long one read waits on the host for the exit: at most 5 s (heartbeats keep flowing), never past the time limit. */
+const MAX_EXIT_WAIT_MS = 5_000;
+const FIRST_EXIT_WAIT_MS = 1_000;
+
+function exitWaitMs(untilLimitMs: number): number {
+  return Math.max(200, Math.min(MAX_EXIT_WAIT_MS, untilLimitMs + 100));
 }
 
 /** One SSH exec: is the host lease held, and by which run? Prints `held=0|1` and `run=<name>`. */

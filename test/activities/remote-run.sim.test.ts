@@ -14,7 +14,7 @@ let url: string;
 const agent = (i: number) => sim.plan.agents[i]!.id;
 
 before(async () => {
-  sim = await startSim({ masters: 1, agents: 5 });
+  sim = await startSim({ masters: 1, agents: 6 });
   url = (await runIn(mockEnv().env, prepareBootstrap, { plan: sim.plan })).scriptUrl;
   for (const a of sim.plan.agents) await runIn(mockEnv().env, prepareAgent, sim.target(a.id));
 });
@@ -91,6 +91,26 @@ describe('the node patch script run', () => {
       [],
       'every injected drop happened'
     );
+  });
+
+  test('the exit is observed as it happens: the watcher waits on the host, it does not sleep and re-poll', async () => {
+    const id = agent(5);
+    const watcher = mockEnv();
+    const r = await runIn(
+      watcher.env,
+      runPatchScript,
+      sim.target(id),
+      url,
+      { workflowId: 'wf-exit-seen', attempt: 1 },
+      30_000
+    );
+    assert.equal(r.exitCode, 0);
+    const whileRunning = (watcher.beats as RunProgress[]).filter(
+      (b) => b.phase === 'running' || b.phase === 'fetching'
+    );
+    // A 1.5 s script: one read that waited for the exit on the host (polling with back-off read it 3–4 times).
+    assert.ok(whileRunning.length <= 1, `the state was read ${whileRunning.length} times while the script ran`);
+    assert.equal(sim.cluster.truth().hosts[id]!.scriptRuns, 1);
   });
 
   test('a non-zero exit is ScriptFailed with the exit code and output tail', async () => {
