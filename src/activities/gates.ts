@@ -128,7 +128,11 @@ export async function pollUntilStable(probe: Probe, o: PollOptions): Promise<Pol
   }
 }
 
-async function waitHeartbeating(ms: number, progress: GateProgress, o: PollOptions): Promise<void> {
+export async function waitHeartbeating(
+  ms: number,
+  progress: GateProgress,
+  o: Pick<PollOptions, 'signal' | 'heartbeat'>
+): Promise<void> {
   const end = Date.now() + ms;
   for (let left = ms; left > 0; left = end - Date.now()) {
     await sleep(Math.min(left, HEARTBEAT_EVERY_MS), o.signal);
@@ -433,6 +437,44 @@ export function mastersHealthyProbe(input: GateInput): Probe {
 const DIAG =
   'The node is left as it is; its diagnostics are collected. Decide: retry (poll again) or abort (agents: also skip).';
 
+/** Each post-script gate: its probe, and what to do when it does not hold. */
+export const GATE_CHECKS: Record<
+  Exclude<GateName, 'masters-healthy'>,
+  { probe: (i: GateInput) => Probe; hint: string }
+> = {
+  'exhibitor-converged': {
+    probe: exhibitorProbe,
+    hint: `Check journalctl -u dcos-exhibitor and zookeeper.out on the masters not serving. ${DIAG}`,
+  },
+  'mesos-master-unit-active': {
+    probe: mesosMasterUnitProbe,
+    hint: `Check journalctl -u dcos-mesos-master on the node. ${DIAG}`,
+  },
+  'registrar-recovered': {
+    probe: (i) => metricProbe(i, 'mesosMaster', 'registrar/log/recovered'),
+    hint: `The Mesos registry did not recover: check journalctl -u dcos-mesos-master and the quorum of masters. ${DIAG}`,
+  },
+  'mesos-version': {
+    probe: mesosVersionProbe,
+    hint: `The node does not run the Mesos of the target release: check the script output and /opt/mesosphere/etc/dcos-version.json. ${DIAG}`,
+  },
+  'cockroach-replicated': {
+    probe: cockroachProbe,
+    hint: `CockroachDB (IAM) has not caught up: check journalctl -u dcos-cockroach on the masters; do not patch another master before it has. ${DIAG}`,
+  },
+  'agent-registered': {
+    probe: (i) => metricProbe(i, 'mesosAgent', 'slave/registered'),
+    hint: `The agent did not register with the masters: check journalctl -u dcos-mesos-slave (public: dcos-mesos-slave-public). ${DIAG}`,
+  },
+  'agent-tasks-reconciled': {
+    probe: agentTasksProbe,
+    hint: `The agent's tasks are not all running again: check the tasks on the leading master (/state) and journalctl -u dcos-mesos-slave. ${DIAG}`,
+  },
+};
+
+const checkGate = (name: keyof typeof GATE_CHECKS) => (input: GateInput) =>
+  runGate(name, input, GATE_CHECKS[name].probe(input), GATE_CHECKS[name].hint);
+
 /** Masters, before the script: every master healthy now (see mastersHealthyProbe). */
 export async function gateMastersHealthy(input: GateInput): Promise<GateResult> {
   return runGate(
@@ -443,72 +485,19 @@ export async function gateMastersHealthy(input: GateInput): Promise<GateResult> 
   );
 }
 
+// One gate at a time: the workflows of before the shared stability hold (gateNodeHealthy) call these.
+
 /** Masters: Exhibitor on this master lists every master as "serving". */
-export async function gateExhibitorConverged(input: GateInput): Promise<GateResult> {
-  return runGate(
-    'exhibitor-converged',
-    input,
-    exhibitorProbe(input),
-    `Check journalctl -u dcos-exhibitor and zookeeper.out on the masters not serving. ${DIAG}`
-  );
-}
-
+export const gateExhibitorConverged = checkGate('exhibitor-converged');
 /** Masters: `systemctl is-active dcos-mesos-master` says active. */
-export async function gateMesosMasterUnitActive(input: GateInput): Promise<GateResult> {
-  return runGate(
-    'mesos-master-unit-active',
-    input,
-    mesosMasterUnitProbe(input),
-    `Check journalctl -u dcos-mesos-master on the node. ${DIAG}`
-  );
-}
-
+export const gateMesosMasterUnitActive = checkGate('mesos-master-unit-active');
 /** Masters: `registrar/log/recovered` = 1 in this master's /metrics/snapshot. */
-export async function gateRegistrarRecovered(input: GateInput): Promise<GateResult> {
-  return runGate(
-    'registrar-recovered',
-    input,
-    metricProbe(input, 'mesosMaster', 'registrar/log/recovered'),
-    `The Mesos registry did not recover: check journalctl -u dcos-mesos-master and the quorum of masters. ${DIAG}`
-  );
-}
-
+export const gateRegistrarRecovered = checkGate('registrar-recovered');
 /** Masters: `mesos-master --version` shows the target release's Mesos (`input.expect`). */
-export async function gateMesosVersion(input: GateInput): Promise<GateResult> {
-  return runGate(
-    'mesos-version',
-    input,
-    mesosVersionProbe(input),
-    `The node does not run the Mesos of the target release: check the script output and /opt/mesosphere/etc/dcos-version.json. ${DIAG}`
-  );
-}
-
+export const gateMesosVersion = checkGate('mesos-version');
 /** Enterprise masters: every CockroachDB node reports `ranges_underreplicated` 0. */
-export async function gateCockroachReplicated(input: GateInput): Promise<GateResult> {
-  return runGate(
-    'cockroach-replicated',
-    input,
-    cockroachProbe(input),
-    `CockroachDB (IAM) has not caught up: check journalctl -u dcos-cockroach on the masters; do not patch another master before it has. ${DIAG}`
-  );
-}
-
+export const gateCockroachReplicated = checkGate('cockroach-replicated');
 /** Agents: `slave/registered` = 1 in the agent's /metrics/snapshot. */
-export async function gateAgentRegistered(input: GateInput): Promise<GateResult> {
-  return runGate(
-    'agent-registered',
-    input,
-    metricProbe(input, 'mesosAgent', 'slave/registered'),
-    `The agent did not register with the masters: check journalctl -u dcos-mesos-slave (public: dcos-mesos-slave-public). ${DIAG}`
-  );
-}
-
+export const gateAgentRegistered = checkGate('agent-registered');
 /** Agents: on the leading master, the agent is active and every task on it is TASK_RUNNING. */
-export async function gateAgentTasksReconciled(input: GateInput): Promise<GateResult> {
-  return runGate(
-    'agent-tasks-reconciled',
-    input,
-    agentTasksProbe(input),
-    `The agent's tasks are not all running again: check the tasks on the leading master (/state) and journalctl -u dcos-mesos-slave. ${DIAG}`
-  );
-}
+export const gateAgentTasksReconciled = checkGate('agent-tasks-reconciled');

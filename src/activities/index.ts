@@ -7,7 +7,8 @@
  * - bootstrap: genconf, the node patch script and its URL
  * - node: read state, stage the script, remove libltdl.so.7, run the script (never twice),
  *   describe a run, diagnostics
- * - gates: the runbook's health checks after a node's script
+ * - gates, node-health: the runbook's health checks after a node's script (one at a time, or
+ *   all of a node's at once under one stability hold)
  * - cluster lock: who holds it, and whether that patch still runs
  */
 export { takeBackups } from './backups';
@@ -33,5 +34,6 @@ export {
   runPatchScript,
   stageScript,
 } from './node';
+export { gateNodeHealthy } from './node-health';
 export { runPreflight } from './preflight';
 export { surveyNodes } from './survey';

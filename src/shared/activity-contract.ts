@@ -12,6 +12,7 @@ import type {
   GateInput,
   GateResult,
   LockHolder,
+  NodeHealthInput,
   NodeState,
   NodeTarget,
   PlanInput,
@@ -35,6 +36,7 @@ export interface PatchActivities {
   describeRemoteRun(target: NodeTarget, runKey: RunKey): Promise<RemoteRunState>;
   collectDiagnostics(target: NodeTarget, runKey?: RunKey): Promise<Diagnostics>;
   gateMastersHealthy(input: GateInput): Promise<GateResult>;
+  gateNodeHealthy(input: NodeHealthInput): Promise<GateResult[]>;
   gateExhibitorConverged(input: GateInput): Promise<GateResult>;
   gateMesosMasterUnitActive(input: GateInput): Promise<GateResult>;
   gateRegistrarRecovered(input: GateInput): Promise<GateResult>;

@@ -95,6 +95,28 @@ export interface GateInput {
   baseline?: AgentBaseline;
 }
 
+/**
+ * One of a node's post-script gates, checked with the others under one shared stability hold
+ * (the gateNodeHealthy activity). Its deadline: `deadlineMs` if given (the agent window), else
+ * `timeoutMs` from when `after` first held (Mesos recovers once ZooKeeper does), else from the
+ * verification's start.
+ */
+export interface HealthCheck {
+  gate: Exclude<GateName, 'masters-healthy'>;
+  timeoutMs: number;
+  deadlineMs?: number;
+  after?: HealthCheck['gate'];
+  expect?: string;
+  /** Poll this gate less often (CockroachDB); between its polls its last observation stands. */
+  pollIntervalMs?: number;
+}
+
+export interface NodeHealthInput extends Omit<GateInput, 'deadlineMs' | 'expect'> {
+  checks: HealthCheck[];
+  /** Epoch ms the verification began (kept across activity retries). */
+  startedAtMs: number;
+}
+
 /** An agent before its script: its agent id and the tasks running on it (the leader's view). */
 export interface AgentBaseline {
   agentId: string;

@@ -3,7 +3,15 @@
  * UI details), its result, and the two ways it calls activities — a step, and a health gate.
  */
 import { isCancellation, log, setCurrentDetails, workflowInfo } from '@temporalio/workflow';
-import type { AgentBaseline, GateInput, GateName, GateResult, RunKey } from '../shared/activity-types';
+import type {
+  AgentBaseline,
+  GateInput,
+  GateName,
+  GateResult,
+  HealthCheck,
+  NodeHealthInput,
+  RunKey,
+} from '../shared/activity-types';
 import { runsIamDatabase } from '../shared/dcos-releases';
 import type { NodeProgress, NodeResult, NodeStateName } from '../shared/status';
 import { healthGate } from './activities';
@@ -20,6 +28,18 @@ export const GATE_LABEL: Record<GateName, string> = {
   'cockroach-replicated': 'cockroach replicated',
   'agent-registered': 'agent registered',
   'agent-tasks-reconciled': 'tasks reconciled',
+};
+
+/** A gate in a list of gates checked together (one terminal line). */
+const GATE_SHORT: Record<GateName, string> = {
+  'masters-healthy': 'masters healthy',
+  'exhibitor-converged': 'exhibitor',
+  'mesos-master-unit-active': 'mesos unit',
+  'registrar-recovered': 'registrar',
+  'mesos-version': 'mesos version',
+  'cockroach-replicated': 'cockroach',
+  'agent-registered': 'registered',
+  'agent-tasks-reconciled': 'tasks',
 };
 
 /** A step or gate that did not hold: where, what was seen, and the activity's failure type. */
@@ -116,6 +136,38 @@ export class NodeRun {
     }
   }
 
+  /** Every check at once under one shared stability hold (gateNodeHealthy); a failure names its gate. */
+  async gates(checks: HealthCheck[], startedAtMs: number): Promise<GateResult[]> {
+    const { gates, target, masters, variant, toVersion } = this.input;
+    const input: NodeHealthInput = {
+      target,
+      masters,
+      pollIntervalMs: gates.pollIntervalMs,
+      stablePolls: gates.stablePolls,
+      variant,
+      cockroach: runsIamDatabase(variant, toVersion),
+      ...(this.baseline ? { baseline: this.baseline } : {}),
+      checks,
+      startedAtMs,
+    };
+    const giveUpAtMs = Math.max(...checks.map((c) => latestDeadline(c, checks, startedAtMs)));
+    const names = checks.map((c) => GATE_SHORT[c.gate]).join(', ');
+    this.enter('verifying', `gates together: ${names}`, giveUpAtMs);
+    try {
+      const results = await healthGate(Math.max(1_000, giveUpAtMs - Date.now())).gateNodeHealthy.executeWithOptions(
+        { summary: `${this.label} · ${checks.map((c) => GATE_LABEL[c.gate]).join(', ')}` },
+        [input]
+      );
+      this.result.gates.push(...results);
+      return results;
+    } catch (err) {
+      if (isCancellation(err)) throw err;
+      const f = describeFailure(err);
+      const gate = checks.find((c) => c.gate === f.gate)?.gate;
+      throw new StepFailed(gate ?? 'verifying', gate ? `${GATE_LABEL[gate]}: ${f.message}` : f.message, f.type);
+    }
+  }
+
   gateSummary(): string {
     return this.result.gates.map((g) => `${g.gate}: ${g.observation}`).join('; ');
   }
@@ -125,6 +177,13 @@ export class NodeRun {
     this.enter(outcome, summary);
     return this.result;
   }
+}
+
+/** The latest a check can fail: its own deadline, or its timeout after the gate it waits on at its latest. */
+function latestDeadline(c: HealthCheck, checks: HealthCheck[], startedAtMs: number): number {
+  if (c.deadlineMs !== undefined) return c.deadlineMs;
+  const after = c.after ? checks.find((x) => x.gate === c.after) : undefined;
+  return (after ? latestDeadline(after, checks, startedAtMs) : startedAtMs) + c.timeoutMs;
 }
 
 function gateActivity(acts: ReturnType<typeof healthGate>, name: GateName) {

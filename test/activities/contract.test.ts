@@ -18,6 +18,7 @@ test('the activities module exports exactly the contract activities, all functio
     'gateMastersHealthy',
     'gateMesosMasterUnitActive',
     'gateMesosVersion',
+    'gateNodeHealthy',
     'gateRegistrarRecovered',
     'inspectClusterLock',
     'patchIsRunning',

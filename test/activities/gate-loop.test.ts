@@ -5,6 +5,8 @@ import { describe, test } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
 import { type GateProgress, type Probe, pollUntilStable, sharedLeaderState } from '../../src/activities/gates';
 import { closeAllHttp } from '../../src/activities/http';
+import { pollAllUntilStable } from '../../src/activities/node-health';
+import type { HealthCheck } from '../../src/shared/activity-types';
 import type { NodeSpec } from '../../src/shared/plan';
 
 /** A probe that answers from a script of observations (the last one repeats). */
@@ -159,5 +161,114 @@ describe("the leading master's /state, shared by the agents in flight", () => {
       server.close();
       await closeAllHttp();
     }
+  });
+});
+
+describe("a node's gates under one shared stability hold", () => {
+  const check = (gate: HealthCheck['gate'], probe: Probe, extra: Partial<HealthCheck> = {}) => ({
+    check: { gate, timeoutMs: 5_000, ...extra },
+    probe,
+    hint: `fix ${gate}`,
+  });
+  const hold = (stablePolls: number) => ({
+    host: 'master-10.0.0.11',
+    pollIntervalMs: 5,
+    stablePolls,
+    startedAtMs: Date.now(),
+  });
+
+  test('every gate good in the same polls: one bad gate resets the hold for all', async () => {
+    const a = scripted(true);
+    const b = scripted(true, false, true, true);
+    const rs = await pollAllUntilStable(
+      [check('exhibitor-converged', a.probe), check('registrar-recovered', b.probe)],
+      hold(2)
+    );
+    // Rounds: both good (1), registrar bad (0), both good (1), both good (2).
+    assert.equal(a.calls(), 4, 'the gate already good was held again after the other one dipped');
+    assert.deepEqual(
+      rs.map((r) => [r.gate, r.polls, r.observation]),
+      [
+        ['exhibitor-converged', 4, 'good #4'],
+        ['registrar-recovered', 4, 'good #4'],
+      ]
+    );
+  });
+
+  test('a gate still bad past its deadline fails the node, naming that gate and its hint', async () => {
+    await assert.rejects(
+      pollAllUntilStable(
+        [
+          check('exhibitor-converged', scripted(true).probe),
+          check('mesos-version', scripted(false).probe, { timeoutMs: 30 }),
+        ],
+        hold(2)
+      ),
+      (err: unknown) => {
+        assert.ok(err instanceof ApplicationFailure && err.type === 'GateTimeout', String(err));
+        assert.equal(err.nonRetryable, true);
+        assert.match(
+          err.message,
+          /^mesos-version on master-10.0.0.11 did not hold by .*: last seen bad #\d+ .* fix mesos-version$/
+        );
+        assert.equal((err.details?.[0] as { gate?: string } | undefined)?.gate, 'mesos-version');
+        return true;
+      }
+    );
+  });
+
+  test('a gate that waits on another counts its time from when that one first held', async () => {
+    const o = hold(2);
+    const exhibitor = scripted(false, false, false, false, false, false, true);
+    let exhibitorGoodAt = 0;
+    const probe: Probe = async (s) => {
+      const seen = await exhibitor.probe(s);
+      if (seen.ok && !exhibitorGoodAt) exhibitorGoodAt = Date.now();
+      return seen;
+    };
+    await assert.rejects(
+      pollAllUntilStable(
+        [
+          check('exhibitor-converged', probe),
+          check('registrar-recovered', scripted(false).probe, { timeoutMs: 20, after: 'exhibitor-converged' }),
+        ],
+        o
+      ),
+      (err: unknown) => {
+        assert.ok(err instanceof ApplicationFailure && err.type === 'GateTimeout', String(err));
+        const d = err.details?.[0] as { gate: string; deadlineMs: number };
+        assert.equal(d.gate, 'registrar-recovered');
+        assert.ok(exhibitorGoodAt > 0, 'Exhibitor held before the registrar gate gave up');
+        assert.ok(
+          d.deadlineMs >= exhibitorGoodAt + 20,
+          'its 20 ms counted from Exhibitor converged, not from the start'
+        );
+        return true;
+      }
+    );
+  });
+
+  test('a slower gate is polled at its own interval; its last observation stands in between', async () => {
+    const fast = scripted(true);
+    const slow = scripted(true);
+    await pollAllUntilStable(
+      [check('registrar-recovered', fast.probe), check('cockroach-replicated', slow.probe, { pollIntervalMs: 60_000 })],
+      hold(3)
+    );
+    assert.equal(fast.calls(), 3);
+    assert.equal(slow.calls(), 1);
+  });
+
+  test('a failure retrying cannot fix (tasks lost) ends the hold at once', async () => {
+    const lost: Probe = async () => {
+      throw ApplicationFailure.nonRetryable('agent-1: 2 tasks lost', 'TasksLost', { gate: 'agent-tasks-reconciled' });
+    };
+    await assert.rejects(
+      pollAllUntilStable(
+        [check('agent-registered', scripted(true).probe), check('agent-tasks-reconciled', lost)],
+        hold(2)
+      ),
+      (err: unknown) => err instanceof ApplicationFailure && err.type === 'TasksLost'
+    );
   });
 });

@@ -238,7 +238,7 @@ describe('dcos-patch CLI against a real Temporal dev server', { concurrency: tru
     assert.match(text.stdout, /PAUSED: nodes in flight finish/);
     assert.match(text.stdout, /phase: masters/);
     assert.match(text.stdout, /master-10\.0\.0\.11\s+verifying/);
-    assert.match(text.stdout, /exhibitor converged · gives up in/);
+    assert.match(text.stdout, /gates together: exhibitor.* · gives up in/);
     assert.match(
       text.stdout,
       /last: exhibitor-converged: \d\/3 good/,

@@ -97,7 +97,8 @@ export class StubCluster {
         if (c.failGate.get(id) === name) {
           throw ApplicationFailure.nonRetryable(
             `${name} did not hold on ${input.target.node.address}: last seen 2/3 serving`,
-            'GateTimeout'
+            'GateTimeout',
+            { gate: name, step: name }
           );
         }
         return { gate: name, passed: true, polls, observation: `${name} held`, tookMs: Date.now() - started };
@@ -162,6 +163,9 @@ export class StubCluster {
         };
       },
       gateMastersHealthy: gate('masters-healthy'),
+      // Every check of the node at once, each as its one-gate stand-in.
+      gateNodeHealthy: async ({ checks, ...input }) =>
+        Promise.all(checks.map((c) => gate(c.gate)({ ...input, deadlineMs: 0, expect: c.expect }))),
       readAgentBaseline: async () => ({ agentId: 'stand-in', taskIds: [] }),
       agentDownSince: async () => ({}),
       gateExhibitorConverged: gate('exhibitor-converged'),

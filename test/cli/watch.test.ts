@@ -57,7 +57,7 @@ describe('dcos-patch watch', { concurrency: true }, () => {
       seen += d.toString();
     });
     await waitFor(
-      () => /master-10\.0\.0\.12 verifying · exhibitor converged/.test(seen),
+      () => /master-10\.0\.0\.12 verifying · gates together: exhibitor/.test(seen),
       'the first watch to show master 2 in its gate'
     );
     first.child.kill('SIGINT');
@@ -151,7 +151,7 @@ describe('dcos-patch watch', { concurrency: true }, () => {
       tmux('send-keys', '-t', 'w', watchCmd, 'Enter');
       await waitFor(() => /phase: masters/.test(screen()), 'the view in phase masters');
       await waitFor(
-        () => /master-10\.0\.0\.11\s+verifying .*exhibitor converged · gives up in/.test(screen()),
+        () => /master-10\.0\.0\.11\s+verifying .*gates together: exhibitor.* · gives up in/.test(screen()),
         'master 1 in its gate'
       );
       masterHold.release();

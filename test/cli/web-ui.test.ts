@@ -113,7 +113,7 @@ test('the Web UI link shows the patch, its node workflows named by host and each
     const child = `${id}/master-${m1}/attempt-1`;
     await page.goto(`http://127.0.0.1:${uiPort}/namespaces/default/workflows/${encodeURIComponent(child)}`);
     await page.getByText('patchNode').first().waitFor({ timeout: 20_000 });
-    for (const summary of ['exhibitor converged', 'registrar recovered', 'run dcos_node_upgrade.sh']) {
+    for (const summary of ['every master healthy', 'exhibitor converged', 'run dcos_node_upgrade.sh']) {
       await page.getByText(`master ${m1} · ${summary}`).first().waitFor({ timeout: 10_000 });
     }
     await page.screenshot({ path: join(ARTIFACTS, 'web-ui-master-node.png'), fullPage: true });

@@ -59,7 +59,10 @@ export class FakeCluster {
       async (input: GateInput): Promise<GateResult> => {
         const h = c.host(input.target.node.id);
         if (h.failGate === name) {
-          throw ApplicationFailure.nonRetryable(`${name} did not hold: last seen bad`, 'GateTimeout');
+          throw ApplicationFailure.nonRetryable(`${name} did not hold: last seen bad`, 'GateTimeout', {
+            gate: name,
+            step: name,
+          });
         }
         return {
           gate: name as GateResult['gate'],
@@ -134,6 +137,9 @@ export class FakeCluster {
         };
       },
       gateMastersHealthy: gate('masters-healthy'),
+      // Every check of the node at once, each as its one-gate stand-in.
+      gateNodeHealthy: async ({ checks, ...input }) =>
+        Promise.all(checks.map((c) => gate(c.gate)({ ...input, deadlineMs: 0, expect: c.expect }))),
       readAgentBaseline: async () => ({ agentId: 'stand-in', taskIds: [] }),
       agentDownSince: async () => ({}),
       gateExhibitorConverged: gate('exhibitor-converged'),

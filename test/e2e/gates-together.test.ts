@@ -1,0 +1,69 @@
+// A node's health gates after its script run together under one shared stability hold.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { closeAllSsh } from '../../src/activities/ssh';
+import type { NodeResult, PatchReport } from '../../src/shared/status';
+import { type Env, patchWorker, simWithPlan } from '../helpers/sim-patch';
+import { startTestEnvironment, uniqueTaskQueue } from '../helpers/temporal';
+
+let env: Env;
+before(async () => {
+  env = await startTestEnvironment();
+});
+after(async () => {
+  closeAllSsh();
+  await env?.teardown();
+});
+
+/** The activity types a node's child workflow scheduled, in order. */
+async function activitiesOf(workflowId: string): Promise<string[]> {
+  const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
+  return (history.events ?? []).flatMap((e) => {
+    const name = e.activityTaskScheduledEventAttributes?.activityType?.name;
+    return name ? [name] : [];
+  });
+}
+
+describe("a node's gates, together", () => {
+  test('one verification per node checks every gate of the runbook at once; none is checked on its own after the script', async () => {
+    const { cluster, plan } = await simWithPlan({ masters: 1, agents: 1 }, { agentConcurrency: 1 });
+    try {
+      const taskQueue = uniqueTaskQueue('gates');
+      const worker = await patchWorker(env.nativeConnection, taskQueue);
+      const workflowId = `gates-together-${taskQueue}`;
+      const report: PatchReport = await worker.runUntil(
+        env.client.workflow.execute('patchCluster', { taskQueue, workflowId, args: [{ plan }] })
+      );
+      assert.equal(report.outcome, 'succeeded', report.message);
+      const master = cluster.masters[0]!.id;
+      const agent = cluster.agents[0]!.id;
+      const masterActs = await activitiesOf(`${workflowId}/${master}/attempt-1`);
+      const agentActs = await activitiesOf(`${workflowId}/${agent}/attempt-1`);
+      const oneByOne = (acts: string[]) => acts.filter((a) => a.startsWith('gate') && a !== 'gateMastersHealthy');
+      assert.deepEqual(oneByOne(masterActs), ['gateNodeHealthy'], `master: ${masterActs.join(', ')}`);
+      assert.deepEqual(oneByOne(agentActs), ['gateNodeHealthy'], `agent: ${agentActs.join(', ')}`);
+
+      const gatesOf = async (id: string) =>
+        ((await env.client.workflow.getHandle(`${workflowId}/${id}/attempt-1`).result()) as NodeResult).gates.map(
+          (g) => g.gate
+        );
+      assert.deepEqual(
+        (await gatesOf(master)).filter((g) => g !== 'masters-healthy'),
+        [
+          'exhibitor-converged',
+          'mesos-master-unit-active',
+          'registrar-recovered',
+          'mesos-version',
+          'cockroach-replicated',
+        ]
+      );
+      assert.deepEqual(await gatesOf(agent), ['agent-registered', 'agent-tasks-reconciled']);
+      const truth = cluster.truth();
+      assert.equal(truth.hosts[master]!.version, '2.1.5');
+      assert.equal(truth.hosts[agent]!.version, '2.1.5');
+      assert.deepEqual(truth.tasksLost, []);
+    } finally {
+      await cluster.stop();
+    }
+  });
+});
