@@ -13,8 +13,13 @@ import { firstLine } from './connection';
 
 /** How long one read may take; a status query nobody answers means no worker is polling. */
 export const CALL_DEADLINE_MS = 5_000;
-/** Nodes in flight looked at in detail per snapshot (the window can be wide on big clusters). */
-const MAX_LIVE_NODES = 40;
+/**
+ * Nodes in flight read in detail (their step and activities) per snapshot: masters first, then
+ * those in flight longest (the likeliest to be stuck). A constant, so one status answer costs the
+ * same with a window of 3 or of 100 (each read is a query the loaded worker must answer); the
+ * others show what the patch itself knows (state and since when).
+ */
+export const MAX_LIVE_NODES = 3;
 
 export type ExecutionName =
   | 'RUNNING'
@@ -72,6 +77,14 @@ export function inFlight(status: PatchStatus): PatchStatus['nodes'] {
   );
 }
 
+/** The nodes to read in detail: masters first, then the oldest in flight. */
+export function longestInFlight(status: PatchStatus, max: number): PatchStatus['nodes'] {
+  const rank = (n: PatchStatus['nodes'][number]) => (n.role === 'master' ? 0 : 1);
+  return inFlight(status)
+    .sort((a, b) => rank(a) - rank(b) || (a.startedAtMs ?? 0) - (b.startedAtMs ?? 0))
+    .slice(0, max);
+}
+
 export async function readSnapshot(ctx: CliContext, workflowId: string): Promise<Snapshot> {
   const client = await ctx.getClient();
   const handle = client.workflow.getHandle(workflowId);
@@ -94,7 +107,7 @@ export async function readSnapshot(ctx: CliContext, workflowId: string): Promise
       snap.problem = `no answer to the status query (${firstLine(err)}): is a worker running on task queue ${desc.taskQueue}? (dcos-patch worker --task-queue ${desc.taskQueue})`;
       return snap;
     }
-    const nodes = inFlight(snap.status).slice(0, MAX_LIVE_NODES);
+    const nodes = longestInFlight(snap.status, MAX_LIVE_NODES);
     const details = await Promise.all(nodes.map((n) => readLiveNode(ctx, client, n.workflowId!)));
     nodes.forEach((n, i) => {
       snap.live[n.id] = details[i]!;
