@@ -38,10 +38,10 @@ export function activitySignal(): AbortSignal | undefined {
 /** The details each running activity reported last: the keep-alive repeats them. */
 const lastDetails = new WeakMap<Context, unknown>();
 
-/** Report progress to the server (nothing outside an activity). */
+/** Report progress to the server (nothing outside an activity; a local activity has no heartbeats). */
 export function beat(details?: unknown): void {
   const ctx = current();
-  if (!ctx) return;
+  if (!ctx || ctx.info.isLocal) return;
   lastDetails.set(ctx, details);
   ctx.heartbeat(details);
 }
@@ -57,6 +57,7 @@ export const KEEP_ALIVE_MS = 3_000;
 export const keepActivitiesAlive: ActivityInterceptorsFactory = (ctx) => ({
   inbound: {
     async execute(input, next) {
+      if (ctx.info.isLocal) return next(input);
       const timer = setInterval(() => ctx.heartbeat(lastDetails.get(ctx)), KEEP_ALIVE_MS);
       try {
         return await next(input);

@@ -2,7 +2,7 @@
  * Activity proxies, one per timeout/retry profile. Workflow code calls activities only
  * through these. Timeouts that depend on the plan are built from its gate timings.
  */
-import { ActivityCancellationType, proxyActivities } from '@temporalio/workflow';
+import { ActivityCancellationType, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { PatchActivities } from '../shared/activity-contract';
 import { FailureTypes } from '../shared/failure-types';
 import type { GateTimings } from '../shared/plan';
@@ -19,6 +19,24 @@ export const LOST_WORKER = '15 seconds';
 export const hostStep = proxyActivities<PatchActivities>({
   startToCloseTimeout: '2 minutes',
   heartbeatTimeout: LOST_WORKER,
+  retry: {
+    initialInterval: '2s',
+    backoffCoefficient: 2,
+    maximumInterval: '30s',
+    maximumAttempts: 6,
+    nonRetryableErrorTypes: NEVER_RETRY,
+  },
+});
+
+/**
+ * The same short, idempotent host reads and changes as local activities: run by the worker inside
+ * the node workflow's task (no activity task, no extra workflow tasks, a marker in history), so
+ * hundreds of agents in flight do not queue behind each other's round trips to the server. A lost
+ * worker re-runs them on replay, which these steps allow (reads; rm -f; a download beside the run).
+ */
+export const localHostStep = proxyLocalActivities<PatchActivities>({
+  startToCloseTimeout: '2 minutes',
+  localRetryThreshold: '10 seconds',
   retry: {
     initialInterval: '2s',
     backoffCoefficient: 2,

@@ -2,7 +2,7 @@
  * One attempt at one node, as patchNode runs it: its progress (the `nodeStatus` query and the Web
  * UI details), its result, and the two ways it calls activities — a step, and a health gate.
  */
-import { isCancellation, log, setCurrentDetails, workflowInfo } from '@temporalio/workflow';
+import { isCancellation, log, patched, setCurrentDetails, workflowInfo } from '@temporalio/workflow';
 import type {
   AgentBaseline,
   GateInput,
@@ -14,7 +14,7 @@ import type {
 } from '../shared/activity-types';
 import { runsIamDatabase } from '../shared/dcos-releases';
 import type { NodeProgress, NodeResult, NodeStateName } from '../shared/status';
-import { healthGate } from './activities';
+import { healthGate, hostStep, localHostStep } from './activities';
 import { describeFailure } from './failures';
 import type { PatchNodeInput } from './node-input';
 import { nodeLabel } from './patch-state';
@@ -29,6 +29,9 @@ export const GATE_LABEL: Record<GateName, string> = {
   'agent-registered': 'agent registered',
   'agent-tasks-reconciled': 'tasks reconciled',
 };
+
+/** The patch id of the local host steps (see localHostStep). */
+export const LOCAL_HOST_STEPS_PATCH = 'local-host-steps';
 
 /** A gate in a list of gates checked together (one terminal line). */
 const GATE_SHORT: Record<GateName, string> = {
@@ -68,6 +71,8 @@ export class NodeRun {
   readonly result: NodeResult;
   /** Agents: the agent id and running tasks before the script; the tasks gate wants them all back. */
   baseline?: AgentBaseline;
+  /** The short host steps: local activities (histories from before them: regular ones). */
+  readonly hostSteps: typeof hostStep;
 
   constructor(readonly input: PatchNodeInput) {
     const node = input.target.node;
@@ -77,6 +82,7 @@ export class NodeRun {
       attempt: input.attempt,
       ...(input.earlierAttempts?.length ? { earlierAttempts: input.earlierAttempts } : {}),
     };
+    this.hostSteps = patched(LOCAL_HOST_STEPS_PATCH) ? (localHostStep as unknown as typeof hostStep) : hostStep;
     const startedAtMs = Date.now();
     const base = { node: node.id, role: node.role, attempt: input.attempt };
     this.progress = { ...base, state: 'checking', step: 'reading installed version', sinceMs: startedAtMs };

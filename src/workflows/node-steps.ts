@@ -5,7 +5,7 @@
  */
 import type { ScriptRunResult } from '../shared/activity-types';
 import { FailureTypes } from '../shared/failure-types';
-import { hostStep, scriptRun } from './activities';
+import { scriptRun } from './activities';
 import { type NodeRun, StepFailed } from './node-run';
 
 const DCOS_VERSION_FILE = '/opt/mesosphere/etc/dcos-version.json';
@@ -14,7 +14,7 @@ const DCOS_VERSION_FILE = '/opt/mesosphere/etc/dcos-version.json';
 export async function checkHost(n: NodeRun): Promise<'at-target' | 'to-patch'> {
   const { target, newConfigPath, fromVersion, toVersion, scriptUrl } = n.input;
   const state = await n.step('checking', 'reading installed version and config', () =>
-    hostStep.readNodeState.executeWithOptions({ summary: `${n.label} · read installed version` }, [
+    n.hostSteps.readNodeState.executeWithOptions({ summary: `${n.label} · read installed version` }, [
       target,
       newConfigPath,
     ])
@@ -46,7 +46,7 @@ export async function checkHost(n: NodeRun): Promise<'at-target' | 'to-patch'> {
 export async function stageScript(n: NodeRun): Promise<void> {
   const { target, scriptUrl } = n.input;
   await n.step('staging', `downloading the node patch script from ${scriptUrl}`, () =>
-    hostStep.stageScript.executeWithOptions({ summary: `${n.label} · stage patch script` }, [
+    n.hostSteps.stageScript.executeWithOptions({ summary: `${n.label} · stage patch script` }, [
       target,
       scriptUrl,
       n.runKey,
@@ -58,10 +58,10 @@ export async function stageScript(n: NodeRun): Promise<void> {
 export async function prepareAgent(n: NodeRun): Promise<void> {
   const { target, masters } = n.input;
   await n.step('preparing', 'removing /opt/mesosphere/lib/libltdl.so.7', () =>
-    hostStep.prepareAgent.executeWithOptions({ summary: `${n.label} · remove libltdl.so.7` }, [target])
+    n.hostSteps.prepareAgent.executeWithOptions({ summary: `${n.label} · remove libltdl.so.7` }, [target])
   );
   n.baseline = await n.step('preparing', 'recording the agent id and its running tasks', () =>
-    hostStep.readAgentBaseline.executeWithOptions({ summary: `${n.label} · record agent id and tasks` }, [
+    n.hostSteps.readAgentBaseline.executeWithOptions({ summary: `${n.label} · record agent id and tasks` }, [
       { target, masters },
     ])
   );
@@ -91,7 +91,7 @@ export async function runScript(n: NodeRun): Promise<ScriptRunResult> {
 export async function verifyInstalled(n: NodeRun): Promise<void> {
   const { target, newConfigPath, toVersion } = n.input;
   const after = await n.step('verifying', 're-reading the installed version after the script', () =>
-    hostStep.readNodeState.executeWithOptions({ summary: `${n.label} · re-read installed version` }, [
+    n.hostSteps.readNodeState.executeWithOptions({ summary: `${n.label} · re-read installed version` }, [
       target,
       newConfigPath,
     ])
@@ -120,7 +120,7 @@ export async function verifyInstalled(n: NodeRun): Promise<void> {
 export async function windowStart(n: NodeRun, script: ScriptRunResult): Promise<number> {
   const fallback = script.startedAtMs || n.startedAtMs;
   if (n.input.target.node.role === 'master') return fallback;
-  const down = await hostStep.agentDownSince
+  const down = await n.hostSteps.agentDownSince
     .executeWithOptions({ summary: `${n.label} · when the agent went quiet` }, [n.input.target])
     .catch(() => ({ sinceMs: undefined }));
   return down.sinceMs ?? fallback;

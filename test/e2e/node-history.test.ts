@@ -1,4 +1,5 @@
-// A node's health gates after its script run together under one shared stability hold.
+// A node's workflow in few round trips: its gates together under one shared stability hold, its
+// short host steps as local activities.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { closeAllSsh } from '../../src/activities/ssh';
@@ -15,7 +16,7 @@ after(async () => {
   await env?.teardown();
 });
 
-/** The activity types a node's child workflow scheduled, in order. */
+/** The activity types a node's child workflow scheduled, in order, and how many local activities it recorded. */
 async function activitiesOf(workflowId: string): Promise<string[]> {
   const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
   return (history.events ?? []).flatMap((e) => {
@@ -24,8 +25,14 @@ async function activitiesOf(workflowId: string): Promise<string[]> {
   });
 }
 
-describe("a node's gates, together", () => {
-  test('one verification per node checks every gate of the runbook at once; none is checked on its own after the script', async () => {
+async function localStepsOf(workflowId: string): Promise<number> {
+  const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
+  return (history.events ?? []).filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity')
+    .length;
+}
+
+describe("a node's workflow in few round trips", () => {
+  test('one verification per node checks every gate of the runbook at once; the short host steps are local activities, no round trips', async () => {
     const { cluster, plan } = await simWithPlan({ masters: 1, agents: 1 }, { agentConcurrency: 1 });
     try {
       const taskQueue = uniqueTaskQueue('gates');
@@ -42,6 +49,12 @@ describe("a node's gates, together", () => {
       const oneByOne = (acts: string[]) => acts.filter((a) => a.startsWith('gate') && a !== 'gateMastersHealthy');
       assert.deepEqual(oneByOne(masterActs), ['gateNodeHealthy'], `master: ${masterActs.join(', ')}`);
       assert.deepEqual(oneByOne(agentActs), ['gateNodeHealthy'], `agent: ${agentActs.join(', ')}`);
+
+      // Read state, stage, (agents) remove libltdl and record tasks, re-read, window start: local, no round trips.
+      assert.deepEqual(masterActs, ['gateMastersHealthy', 'runPatchScript', 'gateNodeHealthy']);
+      assert.deepEqual(agentActs, ['runPatchScript', 'gateNodeHealthy']);
+      assert.equal(await localStepsOf(`${workflowId}/${master}/attempt-1`), 3);
+      assert.equal(await localStepsOf(`${workflowId}/${agent}/attempt-1`), 6);
 
       const gatesOf = async (id: string) =>
         ((await env.client.workflow.getHandle(`${workflowId}/${id}/attempt-1`).result()) as NodeResult).gates.map(

@@ -1,0 +1,299 @@
+/**
+ * How close a patch comes to what the cluster's own dynamics allow (issue 13's table).
+ *
+ * For each size it starts a simulated cluster (script 2 s, recoveries 1–1.5 s), a dev server, and
+ * the compiled worker as its own process (dist/worker.js, as operators run it); patches the
+ * cluster; samples the `status` query during the agent phase; SIGKILLs the worker once mid-agents
+ * and starts another; then prints one table and writes JSON under bench/results/.
+ *
+ *   tsx bench/rollout.ts [--sizes 20/5,100/20,1000/50] [--gates short,default] [--no-kill]
+ *
+ * ideal = generator + Σ masters (script + slowest recovery + hold)
+ *       + ⌈agents / concurrency⌉ × (script + re-register + reconcile + hold),
+ * hold = (stablePolls − 1) × pollInterval (one shared stability hold per node).
+ * Prints numbers; asserts nothing.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { checkPlanFile } from '../src/plan/check';
+import { DEFAULT_GATES, type GateTimings, type Plan } from '../src/shared/plan';
+import { ALL_SEARCH_ATTRIBUTES } from '../src/shared/search-attributes';
+import type { PatchReport, PatchStatus } from '../src/shared/status';
+import { startCluster } from '../src/sim';
+import type { SimCluster, SimTimings } from '../src/sim/types';
+import { statusQuery } from '../src/workflows/messages';
+
+const ROOT = join(__dirname, '..');
+const SIM: Partial<SimTimings> = {
+  scriptMs: 2_000,
+  exhibitorRecoveryMs: 1_500,
+  registrarRecoveryMs: 1_000,
+  cockroachRecoveryMs: 1_500,
+  agentReregisterMs: 1_000,
+  taskReconcileMs: 500,
+  leaderElectionMs: 500,
+  generatorMs: 1_000,
+};
+const GATE_PROFILES: Record<string, GateTimings> = {
+  short: { ...DEFAULT_GATES, pollIntervalMs: 500, stablePolls: 3, cockroachPollIntervalMs: 500 },
+  default: DEFAULT_GATES,
+};
+
+interface Row {
+  size: string;
+  gates: string;
+  agents: number;
+  concurrency: number;
+  outcome: string;
+  idealS: number;
+  measuredS: number;
+  efficiency: number;
+  inFlightMax: number;
+  inFlightMean: number;
+  downMax: number;
+  prePhaseS: number;
+  perMasterS: number;
+  perAgentOverheadS: number;
+  parentEvents: number;
+  parentRuns: number;
+  childEventsMean: number;
+  workerPeakRssMb: number;
+  workerCpuS: number;
+  statusP50Ms: number;
+  statusP95Ms: number;
+  killToProgressS?: number;
+  scriptRunsMax: number;
+  mastersDownMax: number;
+  tasksLost: number;
+}
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1]! : fallback;
+}
+
+function idealS(agents: number, concurrency: number, g: GateTimings, t: Required<typeof SIM>): number {
+  const hold = ((g.stablePolls - 1) * g.pollIntervalMs) / 1000;
+  const master =
+    t.scriptMs / 1000 + Math.max(t.exhibitorRecoveryMs, t.registrarRecoveryMs, t.cockroachRecoveryMs) / 1000 + hold;
+  const agent = (t.scriptMs + t.agentReregisterMs + t.taskReconcileMs) / 1000 + hold;
+  return t.generatorMs / 1000 + 3 * master + Math.ceil(agents / concurrency) * agent;
+}
+
+function startWorker(address: string, taskQueue: string): ChildProcess {
+  const w = spawn(process.execPath, [join(ROOT, 'dist/worker.js')], {
+    env: { ...process.env, TEMPORAL_ADDRESS: address, DCOS_PATCH_TASK_QUEUE: taskQueue },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  w.stderr?.on('data', (d: Buffer) => {
+    if (process.env.BENCH_VERBOSE) process.stderr.write(d);
+  });
+  return w;
+}
+
+/** Peak RSS (VmHWM) in MB and CPU seconds (user + system) of a live process. */
+function procUsage(pid: number): { rssMb: number; cpuS: number } {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const hwm = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { rssMb: hwm, cpuS: (Number(f[11]) + Number(f[12])) / 100 };
+  } catch {
+    return { rssMb: 0, cpuS: 0 };
+  }
+}
+
+function pct(xs: number[], p: number): number {
+  if (!xs.length) return 0;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
+}
+
+const finished = (st: PatchStatus) =>
+  st.nodes.filter((n) => !['pending', 'checking', 'staging', 'preparing', 'patching', 'verifying'].includes(n.state))
+    .length;
+const inFlightOf = (st: PatchStatus) =>
+  st.nodes.filter(
+    (n) => n.role !== 'master' && ['checking', 'staging', 'preparing', 'patching', 'verifying'].includes(n.state)
+  ).length;
+
+async function runOne(
+  env: TestWorkflowEnvironment,
+  agents: number,
+  concurrency: number,
+  gatesName: string,
+  kill: boolean
+): Promise<Row> {
+  const gates = GATE_PROFILES[gatesName]!;
+  const cluster: SimCluster = await startCluster({ version: '2.1.4', masters: 3, agents, timings: SIM });
+  const address = env.address;
+  const taskQueue = `bench-rollout-${agents}-${gatesName}-${Date.now()}`;
+  const client = new Client({ connection: await Connection.connect({ address }) });
+  let worker = startWorker(address, taskQueue);
+  const usage = { rssMb: 0, cpuS: 0 };
+  const track = () => {
+    const u = procUsage(worker.pid!);
+    usage.rssMb = Math.max(usage.rssMb, u.rssMb);
+    return u;
+  };
+  try {
+    const checked = checkPlanFile(cluster.planPath);
+    if (!checked.plan) throw new Error(JSON.stringify(checked.findings));
+    const plan: Plan = {
+      ...checked.plan,
+      policy: { ...checked.plan.policy, agentConcurrency: concurrency, gates },
+      backups: { zookeeper: 'take', iam: 'take' },
+    };
+    const workflowId = `bench-rollout-${agents}-${gatesName}-${Date.now()}`;
+    const t0 = Date.now();
+    const handle = await client.workflow.start('patchCluster', { taskQueue, workflowId, args: [{ plan }] });
+    const latencies: number[] = [];
+    const inFlight: number[] = [];
+    let agentsFrom = 0;
+    let mastersFrom = 0;
+    let killAt: { at: number; done: number } | undefined;
+    let killToProgressS: number | undefined;
+    let cpuBeforeKill = 0;
+    const result = handle.result() as Promise<PatchReport>;
+    let over = false;
+    result.finally(() => {
+      over = true;
+    });
+    while (!over) {
+      await new Promise((r) => setTimeout(r, 500));
+      if (over) break;
+      track();
+      const q0 = performance.now();
+      const st = (await handle.query(statusQuery).catch(() => undefined)) as PatchStatus | undefined;
+      if (!st) continue;
+      if (st.phase === 'masters' && !mastersFrom) mastersFrom = Date.now();
+      if (st.phase !== 'agents') continue;
+      latencies.push(performance.now() - q0);
+      if (!agentsFrom) agentsFrom = Date.now();
+      inFlight.push(inFlightOf(st));
+      const done = finished(st);
+      if (kill && !killAt && done >= 3 + agents * 0.4) {
+        cpuBeforeKill = procUsage(worker.pid!).cpuS;
+        worker.kill('SIGKILL');
+        killAt = { at: Date.now(), done };
+        worker = startWorker(address, taskQueue);
+      } else if (killAt && killToProgressS === undefined && done > killAt.done) {
+        killToProgressS = (Date.now() - killAt.at) / 1000;
+      }
+    }
+    const report = await result;
+    const measuredS = (Date.now() - t0) / 1000;
+    const u = track();
+    usage.cpuS = cpuBeforeKill + u.cpuS;
+    const truth = cluster.truth();
+    const hosts = Object.values(truth.hosts).filter((h) => h.role !== 'bootstrap');
+    const runs = [];
+    for await (const r of client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) runs.push(r);
+    const children = [];
+    for await (const c of client.workflow.list({ query: `WorkflowId STARTS_WITH '${workflowId}/'` })) {
+      children.push(c);
+      if (children.length >= 200) break;
+    }
+    const masters = report.nodes.filter((n) => n.role === 'master');
+    const meanS = (ns: typeof report.nodes) =>
+      ns.reduce((a, n) => a + ((n.finishedAtMs ?? 0) - (n.startedAtMs ?? 0)), 0) / Math.max(1, ns.length) / 1000;
+    const agentCycleS =
+      (SIM.scriptMs! + SIM.agentReregisterMs! + SIM.taskReconcileMs!) / 1000 +
+      ((gates.stablePolls - 1) * gates.pollIntervalMs) / 1000;
+    const ideal = idealS(agents, concurrency, gates, SIM as Required<typeof SIM>);
+    const pre = (mastersFrom || agentsFrom) - t0;
+    return {
+      size: `${agents}/${concurrency}`,
+      gates: gatesName,
+      agents,
+      concurrency,
+      outcome: report.outcome,
+      idealS: ideal,
+      measuredS,
+      efficiency: ideal / measuredS,
+      inFlightMax: Math.max(0, ...inFlight),
+      inFlightMean: inFlight.reduce((a, b) => a + b, 0) / Math.max(1, inFlight.length),
+      downMax: truth.maxAgentsDownAtOnce,
+      prePhaseS: pre / 1000,
+      perMasterS: meanS(masters),
+      perAgentOverheadS: meanS(report.nodes.filter((n) => n.role !== 'master')) - agentCycleS,
+      parentEvents: runs.reduce((a, r) => a + (r.historyLength ?? 0), 0),
+      parentRuns: runs.length,
+      childEventsMean: children.reduce((a, c) => a + (c.historyLength ?? 0), 0) / Math.max(1, children.length),
+      workerPeakRssMb: usage.rssMb,
+      workerCpuS: usage.cpuS,
+      statusP50Ms: pct(latencies, 50),
+      statusP95Ms: pct(latencies, 95),
+      ...(killToProgressS !== undefined ? { killToProgressS } : {}),
+      scriptRunsMax: Math.max(...hosts.map((h) => h.scriptRuns)),
+      mastersDownMax: truth.maxMastersDownAtOnce,
+      tasksLost: truth.tasksLost.length,
+    };
+  } finally {
+    worker.kill('SIGKILL');
+    await cluster.stop();
+  }
+}
+
+function table(rows: Row[]): string {
+  const f = (n: number, d = 1) => n.toFixed(d);
+  const head =
+    '| agents / conc. | gates | ideal | measured | efficiency | in flight max / mean | down max | pre-phase | per master | per-agent overhead | parent events (runs) | child events | worker RSS | worker CPU | status p50 / p95 | SIGKILL → progress | outcome |';
+  const sep = `|${' --- |'.repeat(17)}`;
+  const lines = rows.map(
+    (r) =>
+      `| ${r.size} | ${r.gates} | ${f(r.idealS)} s | ${f(r.measuredS)} s | ${f(r.efficiency, 2)} | ${r.inFlightMax} / ${f(r.inFlightMean)} | ${r.downMax} | ${f(r.prePhaseS)} s | ${f(r.perMasterS)} s | ${f(r.perAgentOverheadS)} s | ${r.parentEvents} (${r.parentRuns}) | ${f(r.childEventsMean, 0)} | ${f(r.workerPeakRssMb, 0)} MB | ${f(r.workerCpuS)} s | ${f(r.statusP50Ms, 0)} / ${f(r.statusP95Ms, 0)} ms | ${r.killToProgressS === undefined ? '—' : `${f(r.killToProgressS)} s`} | ${r.outcome}, runs/host ≤ ${r.scriptRunsMax}, masters down ≤ ${r.mastersDownMax}, tasks lost ${r.tasksLost} |`
+  );
+  return [head, sep, ...lines].join('\n');
+}
+
+async function main(): Promise<void> {
+  if (!existsSync(join(ROOT, 'dist/worker.js'))) throw new Error('dist/worker.js is missing: npm run build first');
+  const path = process.env.TEMPORAL_CLI_PATH;
+  if (!path) throw new Error('TEMPORAL_CLI_PATH is not set (npm run bench sets it)');
+  const sizes = arg('sizes', '20/5,100/20')
+    .split(',')
+    .map((s) => s.split('/').map(Number) as [number, number]);
+  const profiles = arg('gates', 'short').split(',');
+  const kill = !process.argv.includes('--no-kill');
+  const rows: Row[] = [];
+  for (const gates of profiles) {
+    for (const [agents, concurrency] of sizes) {
+      const env = await TestWorkflowEnvironment.createLocal({
+        server: { executable: { type: 'existing-path', path }, searchAttributes: ALL_SEARCH_ATTRIBUTES },
+      });
+      try {
+        const row = await runOne(env, agents, concurrency, gates, kill);
+        rows.push(row);
+        console.log(table([row]).split('\n').at(-1));
+      } finally {
+        await env.teardown();
+      }
+    }
+  }
+  console.log(`\n${table(rows)}\n`);
+  const dir = join(ROOT, 'bench/results');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `rollout-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
+  writeFileSync(file, `${JSON.stringify({ machine: machine(), sim: SIM, rows }, null, 2)}\n`);
+  console.log(`written ${file}`);
+}
+
+function machine(): Record<string, unknown> {
+  const os = require('node:os') as typeof import('node:os');
+  return {
+    cpus: os.cpus().length,
+    model: os.cpus()[0]?.model,
+    memGb: Math.round(os.totalmem() / 2 ** 30),
+    node: process.version,
+  };
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
