@@ -225,7 +225,15 @@ export async function prepareBootstrap(input: BootstrapInput): Promise<Bootstrap
   beat({ phase: 'checking-url' });
   const fromBootstrap = await runCommand(
     ep,
-    `curl -fsS -o /dev/null --connect-timeout 10 --max-time 30 ${shq(scriptUrl)}`,
+    // Fetched as the nodes will fetch it; its checksum is what every pre-staged copy must have.
+    [
+      't=$(mktemp) || exit 75',
+      `curl -fsS -o "$t" --connect-timeout 10 --max-time 30 ${shq(scriptUrl)}`,
+      'rc=$?',
+      '[ $rc -eq 0 ] && echo "sha256=$(sha256sum "$t" | cut -d\' \' -f1)"',
+      'rm -f "$t"',
+      'exit $rc',
+    ].join('\n'),
     { timeoutMs: 45_000, signal, label: 'fetch the script URL on the bootstrap node' }
   );
   const serveHint =
@@ -243,7 +251,8 @@ export async function prepareBootstrap(input: BootstrapInput): Promise<Bootstrap
       res = await httpRequest(scriptUrl, { method: 'GET', timeoutMs: 30_000, signal, host: 'worker' });
     }
     seen = `HTTP ${res.status}`;
-    if (res.status === 200) return { scriptUrl, generatorOutputTail };
+    const scriptSha256 = /^sha256=([0-9a-f]{64})$/m.exec(fromBootstrap.stdout)?.[1];
+    if (res.status === 200) return { scriptUrl, generatorOutputTail, ...(scriptSha256 ? { scriptSha256 } : {}) };
   } catch (err) {
     if (signal?.aborted) throw err;
     seen = errorText(err);

@@ -36,4 +36,5 @@ export {
 } from './node';
 export { gateNodeHealthy } from './node-health';
 export { runPreflight } from './preflight';
+export { prestageScript } from './prestage';
 export { surveyNodes } from './survey';

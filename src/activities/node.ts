@@ -21,6 +21,7 @@ import type { NodeRole } from '../shared/plan';
 import { ensureWritableDir, journalTail, shq } from '../shared/shell';
 import { activitySignal, beat, recordScriptRun } from './context';
 import { excerpt, nodeScriptUrlProblem, parseDcosVersion, parseRoles } from './parsers';
+import { prestagedDir } from './prestage';
 import { describeRun, type RunPaths, runPaths, SCRIPT_NAME, startOrAttach } from './remote-run';
 import { type CommandResult, runCommand } from './ssh';
 import { errorText, isNonRetryable, nonRetryable, retryable, sleep } from './util';
@@ -188,12 +189,22 @@ export interface StageResult {
   alreadyStarted: boolean;
 }
 
-export function stageCommand(paths: RunPaths, url: string): string {
+export function stageCommand(paths: RunPaths, url: string, prestaged?: string): string {
   const file = `${paths.staged}/${SCRIPT_NAME}`;
+  const pre = prestaged ? `${prestaged}/${SCRIPT_NAME}` : undefined;
   return [
     `if [ -d ${shq(paths.dir)} ]; then echo already-started; exit 0; fi`,
     ensureWritableDir(paths.parent),
     `mkdir -p ${shq(paths.staged)} || exit 70`,
+    // Pre-staged while the masters were patched (same URL): a local copy, no download.
+    ...(pre && prestaged
+      ? [
+          `if [ -s ${shq(pre)} ] && [ "$(cat ${shq(`${prestaged}/url`)} 2>/dev/null)" = ${shq(url)} ] && cp -f ${shq(pre)} ${shq(`${file}.part`)}; then`,
+          `  mv -f ${shq(`${file}.part`)} ${shq(file)} && printf '%s\\n' ${shq(url)} > ${shq(`${paths.staged}/url`)}`,
+          `  echo "staged bytes=$(wc -c < ${shq(file)}) from=pre-staged"; exit 0`,
+          'fi',
+        ]
+      : []),
     `curl -fsS --connect-timeout 10 --max-time 120 -o ${shq(`${file}.part`)} ${shq(url)}`,
     'rc=$?; if [ $rc -ne 0 ]; then echo "curl-exit=$rc"; exit 0; fi',
     `if [ "$(head -c 2 ${shq(`${file}.part`)})" != '#!' ]; then echo "not-a-script=$(head -c 80 ${shq(`${file}.part`)} | tr -d '\\n')"; exit 0; fi`,
@@ -219,7 +230,7 @@ export async function stageScript(target: NodeTarget, scriptUrl: string, runKey:
   const paths = runPaths(target.remoteWorkDir, runKey);
   const signal = activitySignal();
   for (let attempt = 1; ; attempt++) {
-    const r = await runCommand(target, stageCommand(paths, scriptUrl), {
+    const r = await runCommand(target, stageCommand(paths, scriptUrl, prestagedDir(target.remoteWorkDir, scriptUrl)), {
       timeoutMs: 150_000,
       ...(signal ? { signal } : {}),
       label: `download ${SCRIPT_NAME} onto the node`,

@@ -17,6 +17,7 @@ import type {
   NodeTarget,
   PlanInput,
   PreflightResult,
+  PrestageEntry,
   RemoteRunState,
   RunKey,
   ScriptRunResult,
@@ -30,6 +31,7 @@ export interface PatchActivities {
   prepareBootstrap(input: BootstrapInput): Promise<BootstrapResult>;
   readNodeState(target: NodeTarget, newConfigPath?: string): Promise<NodeState>;
   stageScript(target: NodeTarget, scriptUrl: string, runKey: RunKey): Promise<unknown>;
+  prestageScript(targets: NodeTarget[], scriptUrl: string, expectedSha256?: string): Promise<PrestageEntry[]>;
   prepareAgent(target: NodeTarget): Promise<{ removed: boolean }>;
   agentDownSince(target: NodeTarget): Promise<{ sinceMs?: number }>;
   runPatchScript(target: NodeTarget, scriptUrl: string, runKey: RunKey, timeoutMs: number): Promise<ScriptRunResult>;

@@ -145,6 +145,15 @@ export interface BootstrapResult {
   scriptUrl: string;
   /** Last lines of the generator's output. */
   generatorOutputTail: string;
+  /** SHA-256 of the script as the bootstrap node serves it (pre-staged copies are checked against it). */
+  scriptSha256?: string;
+}
+
+/** One agent's pre-staged copy of the node script: its checksum, or why there is none. */
+export interface PrestageEntry {
+  node: string;
+  sha256?: string;
+  error?: string;
 }
 
 export interface BootstrapInput {

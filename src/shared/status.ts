@@ -91,6 +91,8 @@ export interface PatchStatus {
   phaseStartedAtMs: number;
   finishedAtMs?: number;
   scriptUrl?: string;
+  /** SHA-256 of the node script as the bootstrap serves it. */
+  scriptSha256?: string;
   policy: {
     agentConcurrency: number;
     agentFailureBudget: number;

@@ -14,6 +14,7 @@ import { hostPath } from './exec';
 import type { FaultSet } from './faults';
 import { applyEndpointFault, guarded, sendText } from './http-util';
 import { render } from './shims';
+import type { GroundTruth } from './types';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -156,10 +157,24 @@ const NGINX_404 =
   '<html>\r\n<head><title>404 Not Found</title></head>\r\n<body>\r\n<center><h1>404 Not Found</h1></center>\r\n<hr><center>nginx/1.19.0</center>\r\n</body>\r\n</html>\r\n';
 
 /** The bootstrap node's HTTP server: `serveDir` (genconf/serve) as the document root, nginx style. */
-export function createBootstrapFileServer(serveDir: () => string, faults: FaultSet): Server {
+export function createBootstrapFileServer(
+  serveDir: () => string,
+  faults: FaultSet,
+  /** Where each request is logged (the truth's access log; reset replaces the array). */
+  accessLog?: () => GroundTruth['bootstrapRequests']
+): Server {
   return createServer(
     guarded((req, res) => {
       res.setHeader('Server', 'nginx/1.19.0');
+      const at = Date.now();
+      res.on('finish', () => {
+        accessLog?.().push({
+          at,
+          method: req.method ?? '',
+          path: (req.url ?? '/').split('?')[0]!,
+          status: res.statusCode,
+        });
+      });
       if (applyEndpointFault(faults, 'bootstrap', req, res)) return;
       if (req.method !== 'GET' && req.method !== 'HEAD') {
         sendText(res, 405, '405 Not Allowed');

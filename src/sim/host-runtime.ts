@@ -108,7 +108,11 @@ export function createHostRuntime(spec: SimHost, d: HostRuntimeDeps): HostRuntim
   } else if (spec.role === 'bootstrap') {
     listen(
       'bootstrap',
-      createBootstrapFileServer(() => d.bootstrapServeDir, state.faults),
+      createBootstrapFileServer(
+        () => d.bootstrapServeDir,
+        state.faults,
+        () => d.model.truth.bootstrapRequests
+      ),
       d.bootstrapHttpPort
     );
   } else {

@@ -58,6 +58,7 @@ export function snapshotTruth(model: ClusterModel, hasRoot: (id: string) => bool
     agentDowntimeMaxMs: Math.max(t.agentDowntimeMaxMs, ongoing),
     backups: { zookeeper: t.backups.zookeeper.map((b) => ({ ...b })), iam: t.backups.iam.map((b) => ({ ...b })) },
     generatorRuns: t.generatorRuns.map((g) => ({ ...g, args: [...g.args] })),
+    bootstrapRequests: t.bootstrapRequests.map((r) => ({ ...r })),
     mesosLeader: model.mesosLeader?.spec.id,
     zkLeader: model.zkLeader?.spec.id,
   };

@@ -34,6 +34,7 @@ export class TruthRecorder {
   agentDowntimeMaxMs = 0;
   backups: GroundTruth['backups'] = { zookeeper: [], iam: [] };
   generatorRuns: GroundTruth['generatorRuns'] = [];
+  bootstrapRequests: GroundTruth['bootstrapRequests'] = [];
 
   host(id: string): HostLog {
     let log = this.hosts.get(id);
@@ -107,6 +108,7 @@ export class TruthRecorder {
     this.agentDowntimeMaxMs = 0;
     this.backups = { zookeeper: [], iam: [] };
     this.generatorRuns = [];
+    this.bootstrapRequests = [];
   }
 
   snapshotHost(

@@ -226,6 +226,8 @@ export interface GroundTruth {
     iam: { node: string; at: number }[];
   };
   generatorRuns: { at: number; args: string[]; exitCode: number; upgradeId?: string }[];
+  /** The bootstrap web server's access log (as nginx keeps one): every request, in order. */
+  bootstrapRequests: { at: number; method: string; path: string; status: number }[];
   mesosLeader?: string;
   zkLeader?: string;
 }

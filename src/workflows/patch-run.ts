@@ -18,6 +18,8 @@ export interface PatchRun {
   /** Roll the history over after this many node workflows in one run. */
   rolloverAfterNodes: number;
   metrics: PatchMetrics;
+  /** The agents' pre-staging, under way beside the masters (agents wait for it before the first starts). */
+  prestaging?: Promise<void>;
 }
 
 /** How activities reach one node: its spec and the plan's connection settings (never a secret). */

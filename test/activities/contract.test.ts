@@ -24,6 +24,7 @@ test('the activities module exports exactly the contract activities, all functio
     'patchIsRunning',
     'prepareAgent',
     'prepareBootstrap',
+    'prestageScript',
     'readAgentBaseline',
     'readNodeState',
     'runPatchScript',

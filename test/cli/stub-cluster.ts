@@ -127,6 +127,7 @@ export class StubCluster {
         await sleep(c.timings.stepMs);
         return state(t);
       },
+      prestageScript: async (targets) => targets.map((t) => ({ node: t.node.id, sha256: 'ab'.repeat(32) })),
       async stageScript() {
         await sleep(c.timings.stepMs);
         return { staged: true };

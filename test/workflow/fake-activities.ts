@@ -97,6 +97,8 @@ export class FakeCluster {
         return { installedVersion: c.host(t.node.id).version, roles: [], configHash: '', configMatches: true };
       },
       async stageScript(): Promise<void> {},
+      prestageScript: async (targets: NodeTarget[]) =>
+        targets.map((t) => ({ node: t.node.id, sha256: 'ab'.repeat(32) })),
       async prepareAgent(): Promise<{ removed: boolean }> {
         return { removed: true };
       },

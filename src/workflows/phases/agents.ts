@@ -15,6 +15,10 @@ export type AgentsEnd = 'finished' | 'roll-over';
 export async function agents(run: PatchRun): Promise<AgentsEnd> {
   const { state } = run;
   if (state.phase !== 'agents') return 'finished';
+  if (run.prestaging && !state.aborting) {
+    state.doing('agents: waiting for the node script to be pre-staged on every agent');
+    await run.prestaging;
+  }
   const window = new AgentWindow(run);
   while (true) {
     window.startWhatFits();

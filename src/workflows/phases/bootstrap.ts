@@ -24,7 +24,8 @@ export async function bootstrap(run: PatchRun): Promise<void> {
   );
   if (!b) return;
   state.status.scriptUrl = b.scriptUrl;
-  state.note(`node patch script URL: ${b.scriptUrl}`);
+  if (b.scriptSha256) state.status.scriptSha256 = b.scriptSha256;
+  state.note(`node patch script URL: ${b.scriptUrl}${b.scriptSha256 ? ` (sha256 ${b.scriptSha256})` : ''}`);
 }
 
 /** Only what the bootstrap step needs: keeps thousands of agents out of its history entry. */

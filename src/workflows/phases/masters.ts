@@ -8,6 +8,7 @@ import { runNode } from '../node-runner';
 import type { PatchRun } from '../patch-run';
 import { nodeLabel } from '../patch-state';
 import { holdIfPaused, waitUntilFree } from '../waits';
+import { startPrestaging } from './prestage';
 
 export async function masters(run: PatchRun): Promise<void> {
   const { state, plan } = run;
@@ -16,6 +17,7 @@ export async function masters(run: PatchRun): Promise<void> {
     if (!state.aborting) state.enterPhase('masters');
   }
   if (state.phase !== 'masters') return;
+  startPrestaging(run);
   for (const [i, master] of plan.masters.entries()) {
     await patchMaster(run, master, i);
     if (state.aborting) return;

@@ -1,0 +1,52 @@
+// The node script is on every agent before the agents' turns: fetched while the masters are patched.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { closeAllSsh } from '../../src/activities/ssh';
+import type { PatchReport } from '../../src/shared/status';
+import { type Env, patchWorker, simWithPlan } from '../helpers/sim-patch';
+import { startTestEnvironment, uniqueTaskQueue } from '../helpers/temporal';
+
+let env: Env;
+before(async () => {
+  env = await startTestEnvironment();
+});
+after(async () => {
+  closeAllSsh();
+  await env?.teardown();
+});
+
+describe('pre-staging the node script', () => {
+  test("every agent fetches the script while the masters are patched; no agent's turn downloads it", async () => {
+    const { cluster, plan } = await simWithPlan({ masters: 1, agents: 3 }, { agentConcurrency: 1 });
+    try {
+      const taskQueue = uniqueTaskQueue('prestage');
+      const worker = await patchWorker(env.nativeConnection, taskQueue);
+      const report: PatchReport = await worker.runUntil(
+        env.client.workflow.execute('patchCluster', {
+          taskQueue,
+          workflowId: `prestage-${taskQueue}`,
+          args: [{ plan }],
+        })
+      );
+      assert.equal(report.outcome, 'succeeded', report.message);
+      const truth = cluster.truth();
+      const agents = new Set(cluster.agents.map((a) => a.id));
+      const firstAgentScript = Math.min(...truth.scriptRuns.filter((r) => agents.has(r.node)).map((r) => r.startedAt));
+      const scriptGets = truth.bootstrapRequests.filter(
+        (r) => r.method === 'GET' && r.path.endsWith('/dcos_node_upgrade.sh') && r.status === 200
+      );
+      const late = scriptGets.filter((r) => r.at >= firstAgentScript);
+      assert.deepEqual(late, [], 'no download of the script once the first agent began its script');
+      assert.ok(
+        scriptGets.filter((r) => r.at < firstAgentScript).length >= agents.size + 1,
+        `the master and each of the ${agents.size} agents fetched it before: ${scriptGets.length} downloads`
+      );
+      for (const id of [...agents, cluster.masters[0]!.id]) {
+        assert.equal(truth.hosts[id]!.version, '2.1.5');
+        assert.equal(truth.hosts[id]!.scriptRuns, 1);
+      }
+    } finally {
+      await cluster.stop();
+    }
+  });
+});
