@@ -7,6 +7,10 @@
  * and starts another; then prints one table and writes JSON under bench/results/.
  *
  *   tsx bench/rollout.ts [--sizes 20/5,100/20,1000/50] [--gates short,default] [--no-kill]
+ *   npm run bench -- rollout                       (5,000 agents: --sizes 5000/100, opt-in)
+ *
+ * Gate profiles: short = poll 500 ms × 3 stable polls (the simulator's pace); default = the
+ * product's defaults (5 s × 3).
  *
  * ideal = generator + Σ masters (script + slowest recovery + hold)
  *       + ⌈agents / concurrency⌉ × (script + re-register + reconcile + hold),
@@ -255,10 +259,10 @@ async function main(): Promise<void> {
   if (!existsSync(join(ROOT, 'dist/worker.js'))) throw new Error('dist/worker.js is missing: npm run build first');
   const path = process.env.TEMPORAL_CLI_PATH;
   if (!path) throw new Error('TEMPORAL_CLI_PATH is not set (npm run bench sets it)');
-  const sizes = arg('sizes', '20/5,100/20')
+  const sizes = arg('sizes', '20/5,100/20,1000/50')
     .split(',')
     .map((s) => s.split('/').map(Number) as [number, number]);
-  const profiles = arg('gates', 'short').split(',');
+  const profiles = arg('gates', 'short,default').split(',');
   const kill = !process.argv.includes('--no-kill');
   const rows: Row[] = [];
   for (const gates of profiles) {

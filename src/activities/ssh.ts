@@ -47,6 +47,8 @@ export interface CommandResult {
 const IDLE_CLOSE_MS = 60_000;
 /** OpenSSH's MaxSessions is 10 by default; stay under it on one connection. */
 const MAX_CHANNELS = 8;
+/** Beyond this many cached connections, one that falls idle is closed at once (memory at thousands of hosts). */
+const MAX_IDLE_KEPT = 128;
 const KEEPALIVE_MS = 5_000;
 
 function where(ep: SshEndpoint): string {
@@ -145,6 +147,11 @@ class Connection {
       return;
     }
     if (this.active === 0 && !this.closed) {
+      // A survey of thousands of hosts must not leave thousands of idle connections open.
+      if (cache.size > MAX_IDLE_KEPT) {
+        this.end();
+        return;
+      }
       this.idle = setTimeout(() => this.end(), IDLE_CLOSE_MS);
       this.idle.unref();
     }

@@ -229,6 +229,13 @@ describe('one patch per cluster', () => {
     await withPatch(env, { masters: 1, agents: 1 }, async (r) => {
       await waitFor(() => scriptRuns(r.cluster, r.cluster.masters[0]!.id) === 1, 'the master script to run');
       await r.h.terminate('operator terminated it from the Web UI');
+      // The script goes on without its patch; the operator's next patch would find the master down
+      // in its preflight (and be asked) while it runs: start it once the master is back.
+      const m = r.cluster.masters[0]!.id;
+      await waitFor(() => {
+        const t = r.cluster.truth();
+        return t.scriptRuns.some((s) => s.node === m && s.endedAt !== undefined) && t.hosts[m]!.unitsActive;
+      }, 'the orphaned master script to end and the master to be back');
       const next = await env.client.workflow.start<typeof patchCluster>('patchCluster', {
         taskQueue: r.taskQueue,
         workflowId: `${r.workflowId}-next`,
