@@ -81,6 +81,23 @@ function snap(st: PatchStatus | undefined, over: Partial<Snapshot> = {}): Snapsh
 }
 
 describe('the watch view', () => {
+  test('a step whose worker went quiet says so, and when the server will retry it', () => {
+    const quiet = snap(status());
+    quiet.live['master-10.0.0.12']!.activities = [
+      { type: 'gateNodeHealthy', attempt: 1, heartbeat: '2/3 serving', heartbeatAtMs: T0 + 78_000 },
+    ];
+    const row = renderView(quiet, { nowMs: T0 + 90_000, watching: true }).find((l) =>
+      l.startsWith('master-10.0.0.12')
+    )!;
+    assert.match(row, /no heartbeat for 12s: its worker is probably gone; the server retries it in 3s/);
+    const fresh = snap(status());
+    fresh.live['master-10.0.0.12']!.activities = [
+      { type: 'gateNodeHealthy', attempt: 1, heartbeat: '2/3 serving', heartbeatAtMs: T0 + 88_000 },
+    ];
+    const ok = renderView(fresh, { nowMs: T0 + 90_000, watching: true }).find((l) => l.startsWith('master-10.0.0.12'))!;
+    assert.doesNotMatch(ok, /no heartbeat/);
+  });
+
   test('shows phase, progress per phase, the node in flight with its gate, deadline and last observation', () => {
     const lines = renderView(snap(status()), { nowMs: T0 + 90_000, watching: true });
     assert.equal(lines[0], `PATCH ${ID}  prod-east 2.1.4 → 2.1.5  [RUNNING]`);

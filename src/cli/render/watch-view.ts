@@ -336,10 +336,26 @@ function detail(n: NodeStatus, l: LiveNode | undefined, nowMs: number): string {
     if (hb) parts.push(`last: ${hb.heartbeat}`);
     const retry = l.activities.find((a) => a.attempt > 1);
     if (retry) parts.push(`retrying (attempt ${retry.attempt})${retry.lastFailure ? `: ${retry.lastFailure}` : ''}`);
+    const lost = l.activities.map((a) => lostWorkerNote(a, nowMs)).find(Boolean);
+    if (lost) parts.push(lost);
     return parts.join(' · ');
   }
   if (n.state === 'pending' && n.attempts === 0) return '';
   return n.note ?? '';
+}
+
+/** Every activity heartbeats every few seconds (the server hears at most every 5 s): silence past this is a lost worker. */
+const QUIET_AFTER_MS = 10_000;
+/** The activities' heartbeat timeout (LOST_WORKER in src/workflows/activities.ts). */
+const HEARTBEAT_TIMEOUT_MS = 15_000;
+
+/** A running step whose worker stopped heartbeating: say so, and when the server retries it elsewhere. */
+export function lostWorkerNote(a: LiveActivity, nowMs: number): string | undefined {
+  if (a.heartbeatAtMs === undefined || nowMs - a.heartbeatAtMs < QUIET_AFTER_MS) return undefined;
+  const retryIn = a.heartbeatAtMs + HEARTBEAT_TIMEOUT_MS - nowMs;
+  return `no heartbeat for ${formatDuration(nowMs - a.heartbeatAtMs)}: its worker is probably gone; ${
+    retryIn > 0 ? `the server retries it in ${formatDuration(retryIn)}` : 'the server retries it on a live worker'
+  }`;
 }
 
 function fit(lines: string[], opts: ViewOptions): string[] {
