@@ -2,7 +2,12 @@
  * Activity proxies, one per timeout/retry profile. Workflow code calls activities only
  * through these. Timeouts that depend on the plan are built from its gate timings.
  */
-import { ActivityCancellationType, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+import {
+  ActivityCancellationType,
+  proxyActivities,
+  proxyLocalActivities,
+  type RetryPolicy,
+} from '@temporalio/workflow';
 import type { PatchActivities } from '../shared/activity-contract';
 import { FailureTypes } from '../shared/failure-types';
 import type { GateTimings } from '../shared/plan';
@@ -15,17 +20,19 @@ const NEVER_RETRY = [FailureTypes.HostKeyMismatch, FailureTypes.InvalidPlan];
  */
 export const LOST_WORKER = '15 seconds';
 
+const HOST_STEP_RETRY: RetryPolicy = {
+  initialInterval: '2s',
+  backoffCoefficient: 2,
+  maximumInterval: '30s',
+  maximumAttempts: 6,
+  nonRetryableErrorTypes: NEVER_RETRY,
+};
+
 /** Short reads and small changes on a host (version, roles, staging the script, diagnostics). */
 export const hostStep = proxyActivities<PatchActivities>({
   startToCloseTimeout: '2 minutes',
   heartbeatTimeout: LOST_WORKER,
-  retry: {
-    initialInterval: '2s',
-    backoffCoefficient: 2,
-    maximumInterval: '30s',
-    maximumAttempts: 6,
-    nonRetryableErrorTypes: NEVER_RETRY,
-  },
+  retry: HOST_STEP_RETRY,
 });
 
 /**
@@ -37,13 +44,7 @@ export const hostStep = proxyActivities<PatchActivities>({
 export const localHostStep = proxyLocalActivities<PatchActivities>({
   startToCloseTimeout: '2 minutes',
   localRetryThreshold: '10 seconds',
-  retry: {
-    initialInterval: '2s',
-    backoffCoefficient: 2,
-    maximumInterval: '30s',
-    maximumAttempts: 6,
-    nonRetryableErrorTypes: NEVER_RETRY,
-  },
+  retry: HOST_STEP_RETRY,
 });
 
 /** Work spread over many hosts at once (survey, preflight): longer, heartbeating. */

@@ -1,24 +1,16 @@
 // A node's workflow in few round trips: its gates together under one shared stability hold, its
 // short host steps as local activities.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { closeAllSsh } from '../../src/activities/ssh';
+import { describe, test } from 'node:test';
 import type { NodeResult, PatchReport } from '../../src/shared/status';
-import { type Env, patchWorker, simWithPlan } from '../helpers/sim-patch';
-import { startTestEnvironment, uniqueTaskQueue } from '../helpers/temporal';
+import { patchWorker, simWithPlan } from '../helpers/sim-patch';
+import { testEnvironmentPerFile, uniqueTaskQueue } from '../helpers/temporal';
 
-let env: Env;
-before(async () => {
-  env = await startTestEnvironment();
-});
-after(async () => {
-  closeAllSsh();
-  await env?.teardown();
-});
+const files = testEnvironmentPerFile();
 
 /** The activity types a node's child workflow scheduled, in order, and how many local activities it recorded. */
 async function activitiesOf(workflowId: string): Promise<string[]> {
-  const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
+  const history = await files.env.client.workflow.getHandle(workflowId).fetchHistory();
   return (history.events ?? []).flatMap((e) => {
     const name = e.activityTaskScheduledEventAttributes?.activityType?.name;
     return name ? [name] : [];
@@ -26,7 +18,7 @@ async function activitiesOf(workflowId: string): Promise<string[]> {
 }
 
 async function localStepsOf(workflowId: string): Promise<number> {
-  const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
+  const history = await files.env.client.workflow.getHandle(workflowId).fetchHistory();
   return (history.events ?? []).filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity')
     .length;
 }
@@ -36,10 +28,10 @@ describe("a node's workflow in few round trips", () => {
     const { cluster, plan } = await simWithPlan({ masters: 1, agents: 1 }, { agentConcurrency: 1 });
     try {
       const taskQueue = uniqueTaskQueue('gates');
-      const worker = await patchWorker(env.nativeConnection, taskQueue);
+      const worker = await patchWorker(files.env.nativeConnection, taskQueue);
       const workflowId = `gates-together-${taskQueue}`;
       const report: PatchReport = await worker.runUntil(
-        env.client.workflow.execute('patchCluster', { taskQueue, workflowId, args: [{ plan }] })
+        files.env.client.workflow.execute('patchCluster', { taskQueue, workflowId, args: [{ plan }] })
       );
       assert.equal(report.outcome, 'succeeded', report.message);
       const master = cluster.masters[0]!.id;
@@ -57,7 +49,7 @@ describe("a node's workflow in few round trips", () => {
       assert.equal(await localStepsOf(`${workflowId}/${agent}/attempt-1`), 6);
 
       const gatesOf = async (id: string) =>
-        ((await env.client.workflow.getHandle(`${workflowId}/${id}/attempt-1`).result()) as NodeResult).gates.map(
+        ((await files.env.client.workflow.getHandle(`${workflowId}/${id}/attempt-1`).result()) as NodeResult).gates.map(
           (g) => g.gate
         );
       assert.deepEqual(

@@ -1,28 +1,20 @@
 // The node script is on every agent before the agents' turns: fetched while the masters are patched.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { closeAllSsh } from '../../src/activities/ssh';
+import { describe, test } from 'node:test';
 import type { PatchReport } from '../../src/shared/status';
-import { type Env, patchWorker, simWithPlan } from '../helpers/sim-patch';
-import { startTestEnvironment, uniqueTaskQueue } from '../helpers/temporal';
+import { patchWorker, simWithPlan } from '../helpers/sim-patch';
+import { testEnvironmentPerFile, uniqueTaskQueue } from '../helpers/temporal';
 
-let env: Env;
-before(async () => {
-  env = await startTestEnvironment();
-});
-after(async () => {
-  closeAllSsh();
-  await env?.teardown();
-});
+const files = testEnvironmentPerFile();
 
 describe('pre-staging the node script', () => {
   test("every agent fetches the script while the masters are patched; no agent's turn downloads it", async () => {
     const { cluster, plan } = await simWithPlan({ masters: 1, agents: 3 }, { agentConcurrency: 1 });
     try {
       const taskQueue = uniqueTaskQueue('prestage');
-      const worker = await patchWorker(env.nativeConnection, taskQueue);
+      const worker = await patchWorker(files.env.nativeConnection, taskQueue);
       const report: PatchReport = await worker.runUntil(
-        env.client.workflow.execute('patchCluster', {
+        files.env.client.workflow.execute('patchCluster', {
           taskQueue,
           workflowId: `prestage-${taskQueue}`,
           args: [{ plan }],

@@ -4,8 +4,10 @@
  * Temporal CLI at TEMPORAL_CLI_PATH. Never a mock of Temporal.
  */
 import { randomUUID } from 'node:crypto';
+import { after, before } from 'node:test';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { closeAllSsh } from '../../src/activities/ssh';
 import { ALL_SEARCH_ATTRIBUTES } from '../../src/shared/search-attributes';
 
 let runtimeInstalled = false;
@@ -50,4 +52,25 @@ export function workflowBundle(workflowsPath: string): Promise<WorkflowBundleWit
 /** A task queue of its own for each test, so tests never steal each other's tasks. */
 export function uniqueTaskQueue(prefix: string): string {
   return `${prefix}-${randomUUID().slice(0, 8)}`;
+}
+
+/**
+ * One dev-server environment for a test file: started before its tests, torn down after (SSH
+ * connections closed first). Read `.env` inside tests.
+ */
+export function testEnvironmentPerFile(): { readonly env: TestWorkflowEnvironment } {
+  const holder: { env?: TestWorkflowEnvironment } = {};
+  before(async () => {
+    holder.env = await startTestEnvironment();
+  });
+  after(async () => {
+    closeAllSsh();
+    await holder.env?.teardown();
+  });
+  return {
+    get env(): TestWorkflowEnvironment {
+      if (!holder.env) throw new Error('the test environment is not started yet (use it inside a test)');
+      return holder.env;
+    },
+  };
 }
