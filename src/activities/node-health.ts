@@ -61,9 +61,10 @@ async function pollRound(checks: CheckProbe[], seen: Seen[], signal?: AbortSigna
   await Promise.all(
     checks.map(async (c, i) => {
       const s = seen[i]!;
-      if (now < s.nextPollAt) return; // a slower gate: its last observation stands
+      if (now < s.nextPollAt) return; // a slower gate, good when last polled: that observation stands
       const o = await observe(c.probe, signal);
-      Object.assign(s, o, { polls: s.polls + 1, nextPollAt: now + (c.check.pollIntervalMs ?? 0) });
+      // A slower gate is polled at the common pace until it is good (its recovery seen at once), then at its own.
+      Object.assign(s, o, { polls: s.polls + 1, nextPollAt: o.ok ? now + (c.check.pollIntervalMs ?? 0) : 0 });
       if (o.ok && s.firstGoodAt === undefined) s.firstGoodAt = Date.now();
     })
   );

@@ -107,7 +107,7 @@ export interface HealthCheck {
   deadlineMs?: number;
   after?: HealthCheck['gate'];
   expect?: string;
-  /** Poll this gate less often (CockroachDB); between its polls its last observation stands. */
+  /** Poll this gate less often once good (CockroachDB); between its polls its last good observation stands. */
   pollIntervalMs?: number;
 }
 

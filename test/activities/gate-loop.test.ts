@@ -257,6 +257,17 @@ describe("a node's gates under one shared stability hold", () => {
     );
     assert.equal(fast.calls(), 3);
     assert.equal(slow.calls(), 1);
+
+    // Until it is good it keeps the common pace: its recovery is seen at once, not a minute later.
+    const recovering = scripted(false, false, true);
+    await pollAllUntilStable(
+      [
+        check('registrar-recovered', scripted(true).probe),
+        check('cockroach-replicated', recovering.probe, { pollIntervalMs: 60_000 }),
+      ],
+      hold(2)
+    );
+    assert.equal(recovering.calls(), 3);
   });
 
   test('a failure retrying cannot fix (tasks lost) ends the hold at once', async () => {
