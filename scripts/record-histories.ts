@@ -8,7 +8,7 @@
  * Refresh them on purpose only: when a workflow change is meant to be incompatible with running
  * patches (and the versioning story in docs/versioning.md says how it ships), or to add a case.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
@@ -106,10 +106,19 @@ async function runsOf(env: Env, workflowId: string): Promise<string[]> {
   return runs.reverse();
 }
 
-/** Replay needs each history's workflow id (child ids derive from it): kept in index.json. */
-const index: Record<string, string> = {};
+/**
+ * `--prefix <p>`: record beside the histories already there (`<p>-plain.patchCluster.run-1.json`,
+ * …), keeping the old ones: they prove a `patched()` change's old path still replays.
+ */
+const at = process.argv.indexOf('--prefix');
+const PREFIX = at >= 0 ? `${process.argv[at + 1]}-` : '';
 
-function write(name: string, workflowId: string, json: string): void {
+/** Replay needs each history's workflow id (child ids derive from it): kept in index.json. */
+const index: Record<string, string> =
+  PREFIX && existsSync(join(OUT, 'index.json')) ? JSON.parse(readFileSync(join(OUT, 'index.json'), 'utf8')) : {};
+
+function write(bare: string, workflowId: string, json: string): void {
+  const name = `${PREFIX}${bare}`;
   index[name] = workflowId;
   writeFileSync(join(OUT, name), `${json}\n`);
   console.error(`record-histories: test/replay/histories/${name} (${(json.length / 1024).toFixed(0)} KiB)`);

@@ -7,6 +7,7 @@
  * error, never an exception; the activity heartbeats as hosts and checks complete, so a lost
  * worker is noticed and a cancelled activity stops.
  */
+
 import { readFileSync } from 'node:fs';
 import { ApplicationFailure } from '@temporalio/common';
 import { configEnablesIpv6, configString, type DcosConfig, parseDcosConfig } from '../plan/config-yaml';
@@ -31,6 +32,7 @@ import {
   sectionsFor,
 } from '../preflight/host-facts';
 import { evaluateConstraints, evaluateMarathonOnMarathon, parseMarathonApps } from '../preflight/marathon';
+import { summarizePasses } from '../preflight/summary';
 import type { NodeTarget, PlanInput, PreflightFinding, PreflightResult } from '../shared/activity-types';
 import { FailureTypes } from '../shared/failure-types';
 import type { NodeSpec, Plan, SecurityMode } from '../shared/plan';
@@ -106,9 +108,12 @@ async function preflight(plan: Plan, progress: Progress): Promise<PreflightResul
   const [perHost, cluster] = await Promise.all([hostChecks, clusterChecks]);
   for (const f of perHost.flat()) findings.push(f);
   findings.push(...cluster);
-  return sortFindings(
-    findings,
-    hosts.map((h) => h.id)
+  return summarizePasses(
+    sortFindings(
+      findings,
+      hosts.map((h) => h.id)
+    ),
+    hosts.length
   );
 }
 
