@@ -66,6 +66,8 @@ interface Row {
   childEventsMean: number;
   workerPeakRssMb: number;
   workerCpuS: number;
+  /** This process (the simulator: its SSH/HTTP servers) and the host shells it ran, minus the workers. */
+  simCpuS: number;
   statusP50Ms: number;
   statusP95Ms: number;
   killToProgressS?: number;
@@ -96,6 +98,13 @@ function startWorker(address: string, taskQueue: string): ChildProcess {
     if (process.env.BENCH_VERBOSE) process.stderr.write(d);
   });
   return w;
+}
+
+/** CPU seconds of this process and of its children that have exited (the simulator's shells, killed workers). */
+function selfAndChildrenCpuS(): number {
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / 100;
 }
 
 /** Peak RSS (VmHWM) in MB and CPU seconds (user + system) of a live process. */
@@ -154,6 +163,7 @@ async function runOne(
     };
     const workflowId = `bench-rollout-${agents}-${gatesName}-${Date.now()}`;
     const t0 = Date.now();
+    const simCpu0 = selfAndChildrenCpuS();
     const handle = await client.workflow.start('patchCluster', { taskQueue, workflowId, args: [{ plan }] });
     const latencies: number[] = [];
     const inFlight: number[] = [];
@@ -193,6 +203,7 @@ async function runOne(
     const measuredS = (Date.now() - t0) / 1000;
     const u = track();
     usage.cpuS = cpuBeforeKill + u.cpuS;
+    const simCpuS = selfAndChildrenCpuS() - simCpu0 - cpuBeforeKill;
     const truth = cluster.truth();
     const hosts = Object.values(truth.hosts).filter((h) => h.role !== 'bootstrap');
     const runs = [];
@@ -230,6 +241,7 @@ async function runOne(
       childEventsMean: children.reduce((a, c) => a + (c.historyLength ?? 0), 0) / Math.max(1, children.length),
       workerPeakRssMb: usage.rssMb,
       workerCpuS: usage.cpuS,
+      simCpuS,
       statusP50Ms: pct(latencies, 50),
       statusP95Ms: pct(latencies, 95),
       ...(killToProgressS !== undefined ? { killToProgressS } : {}),
@@ -246,11 +258,11 @@ async function runOne(
 function table(rows: Row[]): string {
   const f = (n: number, d = 1) => n.toFixed(d);
   const head =
-    '| agents / conc. | gates | ideal | measured | efficiency | in flight max / mean | down max | pre-phase | per master | per-agent overhead | parent events (runs) | child events | worker RSS | worker CPU | status p50 / p95 | SIGKILL → progress | outcome |';
-  const sep = `|${' --- |'.repeat(17)}`;
+    '| agents / conc. | gates | ideal | measured | efficiency | in flight max / mean | down max | pre-phase | per master | per-agent overhead | parent events (runs) | child events | worker RSS | worker CPU | sim CPU | status p50 / p95 | SIGKILL → progress | outcome |';
+  const sep = `|${' --- |'.repeat(18)}`;
   const lines = rows.map(
     (r) =>
-      `| ${r.size} | ${r.gates} | ${f(r.idealS)} s | ${f(r.measuredS)} s | ${f(r.efficiency, 2)} | ${r.inFlightMax} / ${f(r.inFlightMean)} | ${r.downMax} | ${f(r.prePhaseS)} s | ${f(r.perMasterS)} s | ${f(r.perAgentOverheadS)} s | ${r.parentEvents} (${r.parentRuns}) | ${f(r.childEventsMean, 0)} | ${f(r.workerPeakRssMb, 0)} MB | ${f(r.workerCpuS)} s | ${f(r.statusP50Ms, 0)} / ${f(r.statusP95Ms, 0)} ms | ${r.killToProgressS === undefined ? '—' : `${f(r.killToProgressS)} s`} | ${r.outcome}, runs/host ≤ ${r.scriptRunsMax}, masters down ≤ ${r.mastersDownMax}, tasks lost ${r.tasksLost} |`
+      `| ${r.size} | ${r.gates} | ${f(r.idealS)} s | ${f(r.measuredS)} s | ${f(r.efficiency, 2)} | ${r.inFlightMax} / ${f(r.inFlightMean)} | ${r.downMax} | ${f(r.prePhaseS)} s | ${f(r.perMasterS)} s | ${f(r.perAgentOverheadS)} s | ${r.parentEvents} (${r.parentRuns}) | ${f(r.childEventsMean, 0)} | ${f(r.workerPeakRssMb, 0)} MB | ${f(r.workerCpuS)} s | ${f(r.simCpuS)} s | ${f(r.statusP50Ms, 0)} / ${f(r.statusP95Ms, 0)} ms | ${r.killToProgressS === undefined ? '—' : `${f(r.killToProgressS)} s`} | ${r.outcome}, runs/host ≤ ${r.scriptRunsMax}, masters down ≤ ${r.mastersDownMax}, tasks lost ${r.tasksLost} |`
   );
   return [head, sep, ...lines].join('\n');
 }
