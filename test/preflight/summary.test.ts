@@ -10,7 +10,9 @@ const perHost = (ids: string[]): PreflightFinding[] =>
     { check: 'systemd', host, status: 'pass' as const, message: 'systemd 219' },
   ]);
 
-test('at 1,000 hosts the passing per-host checks are one finding per check; warnings, failures and cluster checks stay', () => {
+test('at 1,000 hosts the passing per-host checks are one finding per check; warnings, failures and cluster checks stay', {
+  timeout: 10000,
+}, () => {
   const ids = hosts(1_000);
   const findings: PreflightFinding[] = [
     ...perHost(ids),
@@ -29,7 +31,7 @@ test('at 1,000 hosts the passing per-host checks are one finding per check; warn
   assert.ok(JSON.stringify(out).length < 1_000, `${JSON.stringify(out).length} bytes`);
 });
 
-test(`up to ${PER_HOST_PASSES_UP_TO} hosts every finding is kept per host`, () => {
+test(`up to ${PER_HOST_PASSES_UP_TO} hosts every finding is kept per host`, { timeout: 10_000 }, () => {
   const findings = perHost(hosts(PER_HOST_PASSES_UP_TO));
   assert.deepEqual(summarizePasses(findings, PER_HOST_PASSES_UP_TO), findings);
 });

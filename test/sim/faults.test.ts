@@ -15,7 +15,7 @@ import {
   withCluster,
 } from './helpers';
 
-describe('faults of the node patch script', () => {
+describe('faults of the node patch script', { timeout: 300_000 }, () => {
   test('script-exit: the script fails with the code before touching the units, again and again until cleared', async () => {
     await withCluster({ masters: 1, agents: 1 }, async (c) => {
       const { url } = await generateScript(c);

@@ -5,7 +5,7 @@ import { blocksNeeded, perHostIpLayout, workerAddress } from '../../src/sim/layo
 
 const R = '/sim/hosts/master-1';
 
-describe('path rewriting of commands received over SSH', () => {
+describe('path rewriting of commands received over SSH', { timeout: 10_000 }, () => {
   test('host-local trees at a word start move under the host root', () => {
     assert.equal(
       rewritePaths('cat /opt/mesosphere/etc/dcos-version.json', R),
@@ -54,7 +54,7 @@ describe('path rewriting of commands received over SSH', () => {
   });
 });
 
-describe('address layout', () => {
+describe('address layout', { timeout: 10_000 }, () => {
   test('bootstrap .2, masters .11-.15, agents from .21, spilling into the next /24s', () => {
     const l = perHostIpLayout(
       { masters: 3, agents: 500, publicAgents: 2, network: { mode: 'per-host-ip' }, sshPort: 2222 },

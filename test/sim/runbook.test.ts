@@ -15,7 +15,7 @@ async function masterHealthy(c: SimCluster, m: SimHost): Promise<boolean> {
   return metrics.code === 0 && (JSON.parse(metrics.stdout) as Record<string, number>)['registrar/log/recovered'] === 1;
 }
 
-describe('patching by hand, exactly as the runbook says', () => {
+describe('patching by hand, exactly as the runbook says', { timeout: 300_000 }, () => {
   test('one master and one agent: versions change, each script ran once, no task lost, and a second run on a patched host exits 1', async () => {
     await withCluster({ masters: 3, agents: 2 }, async (c) => {
       const master = c.masters[1]!;
@@ -119,7 +119,7 @@ describe('patching by hand, exactly as the runbook says', () => {
   });
 });
 
-describe('the bootstrap node', () => {
+describe('the bootstrap node', { timeout: 300_000 }, () => {
   test('the generator fails like the real one without config.yaml, without a license, or for a version it cannot patch', async () => {
     await withCluster({ masters: 1, agents: 0, variant: 'enterprise' }, async (c) => {
       const b = c.bootstrap;

@@ -4,7 +4,7 @@ import { utils } from 'ssh2';
 import { type SimCluster, startCluster } from '../../src/sim';
 import { connect, FAST, openssh, sleep, sshExec, waitFor } from './helpers';
 
-describe('SSH to a simulated host', () => {
+describe('SSH to a simulated host', { timeout: 300_000 }, () => {
   let c: SimCluster;
   before(async () => {
     c = await startCluster({ masters: 1, agents: 1, version: '2.1.4', timings: FAST });
@@ -107,7 +107,7 @@ describe('SSH to a simulated host', () => {
   });
 });
 
-describe('SSH faults', () => {
+describe('SSH faults', { timeout: 300_000 }, () => {
   let c: SimCluster;
   before(async () => {
     c = await startCluster({ masters: 1, agents: 1, version: '2.1.4', timings: FAST });
