@@ -11,7 +11,7 @@ const perHost = (ids: string[]): PreflightFinding[] =>
   ]);
 
 test('at 1,000 hosts the passing per-host checks are one finding per check; warnings, failures and cluster checks stay', {
-  timeout: 10000,
+  timeout: 10_000,
 }, () => {
   const ids = hosts(1_000);
   const findings: PreflightFinding[] = [
