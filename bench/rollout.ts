@@ -100,11 +100,19 @@ function startWorker(address: string, taskQueue: string): ChildProcess {
   return w;
 }
 
+/** The fields of /proc/<pid>/stat after the command name (utime is [11], stime [12], cutime [13], cstime [14]). */
+function statFields(pid: number | 'self'): number[] {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return stat
+    .slice(stat.lastIndexOf(')') + 2)
+    .split(' ')
+    .map(Number);
+}
+
 /** CPU seconds of this process and of its children that have exited (the simulator's shells, killed workers). */
 function selfAndChildrenCpuS(): number {
-  const stat = readFileSync('/proc/self/stat', 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14])) / 100;
+  const f = statFields('self');
+  return (f[11]! + f[12]! + f[13]! + f[14]!) / 100;
 }
 
 /** Peak RSS (VmHWM) in MB and CPU seconds (user + system) of a live process. */
@@ -112,9 +120,8 @@ function procUsage(pid: number): { rssMb: number; cpuS: number } {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const hwm = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { rssMb: hwm, cpuS: (Number(f[11]) + Number(f[12])) / 100 };
+    const f = statFields(pid);
+    return { rssMb: hwm, cpuS: (f[11]! + f[12]!) / 100 };
   } catch {
     return { rssMb: 0, cpuS: 0 };
   }

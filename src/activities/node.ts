@@ -18,7 +18,7 @@ import type {
 } from '../shared/activity-types';
 import { FailureTypes } from '../shared/failure-types';
 import type { NodeRole } from '../shared/plan';
-import { ensureWritableDir, journalTail, shq } from '../shared/shell';
+import { ensureWritableDir, fetchScriptLines, journalTail, shq } from '../shared/shell';
 import { activitySignal, beat, recordScriptRun } from './context';
 import { excerpt, nodeScriptUrlProblem, parseDcosVersion, parseRoles } from './parsers';
 import { prestagedDir } from './prestage';
@@ -205,10 +205,7 @@ export function stageCommand(paths: RunPaths, url: string, prestaged?: string): 
           'fi',
         ]
       : []),
-    `curl -fsS --connect-timeout 10 --max-time 120 -o ${shq(`${file}.part`)} ${shq(url)}`,
-    'rc=$?; if [ $rc -ne 0 ]; then echo "curl-exit=$rc"; exit 0; fi',
-    `if [ "$(head -c 2 ${shq(`${file}.part`)})" != '#!' ]; then echo "not-a-script=$(head -c 80 ${shq(`${file}.part`)} | tr -d '\\n')"; exit 0; fi`,
-    `mv -f ${shq(`${file}.part`)} ${shq(file)} && printf '%s\\n' ${shq(url)} > ${shq(`${paths.staged}/url`)}`,
+    ...fetchScriptLines(paths.staged, SCRIPT_NAME, url),
     `echo "staged bytes=$(wc -c < ${shq(file)})"`,
   ].join('\n');
 }

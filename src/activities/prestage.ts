@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { NodeTarget, PrestageEntry } from '../shared/activity-types';
-import { ensureWritableDir, shq } from '../shared/shell';
+import { ensureWritableDir, fetchScriptLines, shq } from '../shared/shell';
 import { Heartbeats, mapLimit } from './fan-out';
 import { excerpt } from './parsers';
 import { SCRIPT_NAME } from './remote-run';
@@ -30,10 +30,7 @@ export function prestageCommand(remoteWorkDir: string, url: string): string {
     ensureWritableDir(`${remoteWorkDir}/staged`),
     `mkdir -p ${shq(dir)} || exit 70`,
     `if [ ! -s ${shq(file)} ] || [ "$(cat ${shq(`${dir}/url`)} 2>/dev/null)" != ${shq(url)} ]; then`,
-    `  curl -fsS --connect-timeout 10 --max-time 120 -o ${shq(`${file}.part`)} ${shq(url)}`,
-    '  rc=$?; if [ $rc -ne 0 ]; then echo "curl-exit=$rc"; exit 0; fi',
-    `  if [ "$(head -c 2 ${shq(`${file}.part`)})" != '#!' ]; then rm -f ${shq(`${file}.part`)}; echo not-a-script; exit 0; fi`,
-    `  mv -f ${shq(`${file}.part`)} ${shq(file)} && printf '%s\\n' ${shq(url)} > ${shq(`${dir}/url`)}`,
+    ...fetchScriptLines(dir, SCRIPT_NAME, url),
     'fi',
     `echo "sha256=$(sha256sum ${shq(file)} | cut -d' ' -f1)"`,
   ].join('\n');

@@ -33,3 +33,19 @@ export function journalTail(unit: string, lines = 50): string {
   const word = /^[\w@.-]+$/.test(unit) ? unit : shq(unit);
   return `sudo -n journalctl -u ${word} --no-pager -n ${lines}`;
 }
+
+/**
+ * Download a script from `url` into `<dir>/<name>` (through `<name>.part`, so a cut download never
+ * looks complete) and note the URL in `<dir>/url`. On failure it prints `curl-exit=<rc>` or
+ * `not-a-script=<first bytes>` and exits 0, leaving the caller's parser to say what went wrong.
+ */
+export function fetchScriptLines(dir: string, name: string, url: string): string[] {
+  const file = `${dir}/${name}`;
+  const part = `${file}.part`;
+  return [
+    `curl -fsS --connect-timeout 10 --max-time 120 -o ${shq(part)} ${shq(url)}`,
+    'rc=$?; if [ $rc -ne 0 ]; then echo "curl-exit=$rc"; exit 0; fi',
+    `if [ "$(head -c 2 ${shq(part)})" != '#!' ]; then echo "not-a-script=$(head -c 80 ${shq(part)} | tr -d '\\n')"; exit 0; fi`,
+    `mv -f ${shq(part)} ${shq(file)} && printf '%s\\n' ${shq(url)} > ${shq(`${dir}/url`)}`,
+  ];
+}

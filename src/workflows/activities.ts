@@ -10,15 +10,13 @@ import {
 } from '@temporalio/workflow';
 import type { PatchActivities } from '../shared/activity-contract';
 import { FailureTypes } from '../shared/failure-types';
+import { HEARTBEAT_TIMEOUT_MS } from '../shared/heartbeats';
 import type { GateTimings } from '../shared/plan';
 
 const NEVER_RETRY = [FailureTypes.HostKeyMismatch, FailureTypes.InvalidPlan];
 
-/**
- * Every activity heartbeats every few seconds while it runs (the worker's keep-alive), so a step
- * whose worker died is retried elsewhere within this.
- */
-export const LOST_WORKER = '15 seconds';
+/** The heartbeat timeout of every activity (see HEARTBEAT_TIMEOUT_MS). */
+export const LOST_WORKER = HEARTBEAT_TIMEOUT_MS;
 
 const HOST_STEP_RETRY: RetryPolicy = {
   initialInterval: '2s',

@@ -8,19 +8,16 @@ import { testEnvironmentPerFile, uniqueTaskQueue } from '../helpers/temporal';
 
 const files = testEnvironmentPerFile();
 
-/** The activity types a node's child workflow scheduled, in order, and how many local activities it recorded. */
-async function activitiesOf(workflowId: string): Promise<string[]> {
-  const history = await files.env.client.workflow.getHandle(workflowId).fetchHistory();
-  return (history.events ?? []).flatMap((e) => {
-    const name = e.activityTaskScheduledEventAttributes?.activityType?.name;
-    return name ? [name] : [];
-  });
-}
-
-async function localStepsOf(workflowId: string): Promise<number> {
-  const history = await files.env.client.workflow.getHandle(workflowId).fetchHistory();
-  return (history.events ?? []).filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity')
-    .length;
+/** What a node's child workflow did: the activity types it scheduled, in order, and its local activities. */
+async function stepsOf(workflowId: string): Promise<{ activities: string[]; localSteps: number }> {
+  const events = (await files.env.client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+  return {
+    activities: events.flatMap((e) => {
+      const name = e.activityTaskScheduledEventAttributes?.activityType?.name;
+      return name ? [name] : [];
+    }),
+    localSteps: events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity').length,
+  };
 }
 
 describe("a node's workflow in few round trips", () => {
@@ -36,8 +33,10 @@ describe("a node's workflow in few round trips", () => {
       assert.equal(report.outcome, 'succeeded', report.message);
       const master = cluster.masters[0]!.id;
       const agent = cluster.agents[0]!.id;
-      const masterActs = await activitiesOf(`${workflowId}/${master}/attempt-1`);
-      const agentActs = await activitiesOf(`${workflowId}/${agent}/attempt-1`);
+      const masterSteps = await stepsOf(`${workflowId}/${master}/attempt-1`);
+      const agentSteps = await stepsOf(`${workflowId}/${agent}/attempt-1`);
+      const masterActs = masterSteps.activities;
+      const agentActs = agentSteps.activities;
       const oneByOne = (acts: string[]) => acts.filter((a) => a.startsWith('gate') && a !== 'gateMastersHealthy');
       assert.deepEqual(oneByOne(masterActs), ['gateNodeHealthy'], `master: ${masterActs.join(', ')}`);
       assert.deepEqual(oneByOne(agentActs), ['gateNodeHealthy'], `agent: ${agentActs.join(', ')}`);
@@ -45,8 +44,8 @@ describe("a node's workflow in few round trips", () => {
       // Read state, stage, (agents) remove libltdl and record tasks, re-read, window start: local, no round trips.
       assert.deepEqual(masterActs, ['gateMastersHealthy', 'runPatchScript', 'gateNodeHealthy']);
       assert.deepEqual(agentActs, ['runPatchScript', 'gateNodeHealthy']);
-      assert.equal(await localStepsOf(`${workflowId}/${master}/attempt-1`), 3);
-      assert.equal(await localStepsOf(`${workflowId}/${agent}/attempt-1`), 6);
+      assert.equal(masterSteps.localSteps, 3);
+      assert.equal(agentSteps.localSteps, 6);
 
       const gatesOf = async (id: string) =>
         ((await files.env.client.workflow.getHandle(`${workflowId}/${id}/attempt-1`).result()) as NodeResult).gates.map(

@@ -6,6 +6,7 @@
  * - `plainEvents`: the same as keyed one-line facts, so a non-TTY watch prints only what changed.
  * No I/O and no clock: `nowMs` comes in.
  */
+import { HEARTBEAT_TIMEOUT_MS } from '../../shared/heartbeats';
 import type { NodeStatus, PatchReport, PatchStatus, PendingDecision, Phase } from '../../shared/status';
 import type { LiveActivity, LiveNode, Snapshot } from '../snapshot';
 
@@ -346,8 +347,6 @@ function detail(n: NodeStatus, l: LiveNode | undefined, nowMs: number): string {
 
 /** Every activity heartbeats every few seconds (the server hears at most every 5 s): silence past this is a lost worker. */
 const QUIET_AFTER_MS = 10_000;
-/** The activities' heartbeat timeout (LOST_WORKER in src/workflows/activities.ts). */
-const HEARTBEAT_TIMEOUT_MS = 15_000;
 
 /** A running step whose worker stopped heartbeating: say so, and when the server retries it elsewhere. */
 export function lostWorkerNote(a: LiveActivity, nowMs: number): string | undefined {
