@@ -267,15 +267,15 @@ export function cockroachProbe(input: GateInput): Probe {
 }
 
 /** The leading master's `/state`: ask the masters in turn who leads, then ask the leader. */
-export async function leaderState(
-  masters: NodeSpec[],
-  http: GateInput['target']['http'],
-  signal?: AbortSignal
-): Promise<unknown> {
+/** How the masters are reached: the SSH settings and the HTTP ones (probes: ssh or http). */
+export type MasterRoute = Pick<GateInput['target'], 'ssh' | 'http'>;
+
+export async function leaderState(masters: NodeSpec[], via: MasterRoute, signal?: AbortSignal): Promise<unknown> {
+  const { ssh, http } = via;
   const problems: string[] = [];
   for (const m of masters) {
     try {
-      const state = await getNodeJson({ node: m, http }, 'mesosMaster', '/state', HTTP_PROBE_MS, signal);
+      const state = await getNodeJson({ node: m, ssh, http }, 'mesosMaster', '/state', HTTP_PROBE_MS, signal);
       if (stateIsLeader(state)) return state;
       const leader = leaderOfState(state);
       if (!leader) {
@@ -291,7 +291,7 @@ export async function leaderState(
         address: leader.address,
         ports: { ...m.ports, mesosMaster: leader.port },
       };
-      const ls = await getNodeJson({ node, http }, 'mesosMaster', '/state', HTTP_PROBE_MS, signal);
+      const ls = await getNodeJson({ node, ssh, http }, 'mesosMaster', '/state', HTTP_PROBE_MS, signal);
       if (stateIsLeader(ls)) return ls;
       problems.push(`${leader.address} named as leader by ${m.address} but does not lead`);
     } catch (err) {
@@ -311,16 +311,16 @@ const sharedStates = new Map<string, { at: number; state: Promise<unknown> }>();
 
 export function sharedLeaderState(
   masters: NodeSpec[],
-  http: GateInput['target']['http'],
+  via: MasterRoute,
   maxAgeMs: number,
   signal?: AbortSignal
 ): Promise<unknown> {
-  const key = masters.map((m) => `${m.address}:${m.ports.mesosMaster}`).join(',');
+  const key = `${via.http.probes ?? 'http'} ${masters.map((m) => `${m.address}:${m.ports.mesosMaster}`).join(',')}`;
   const now = Date.now();
   const hit = sharedStates.get(key);
   if (hit && now - hit.at < maxAgeMs) return hit.state;
   // Not tied to one caller's cancellation: other agents may be waiting on the same fetch.
-  const state = leaderState(masters, http);
+  const state = leaderState(masters, via);
   sharedStates.set(key, { at: now, state });
   state.catch(() => {
     if (sharedStates.get(key)?.state === state) sharedStates.delete(key);
@@ -342,11 +342,11 @@ export function agentTasksProbe(input: GateInput): Probe {
   const agent = { address: input.target.node.address, port: input.target.node.ports.mesosAgent };
   const baseline = input.baseline;
   if (!baseline) {
-    return async (signal) => agentTasksReconciled(await leaderState(input.masters, input.target.http, signal), agent);
+    return async (signal) => agentTasksReconciled(await leaderState(input.masters, input.target, signal), agent);
   }
   return async (signal) => {
     // Half a poll interval: every agent polling now shares the fetch, the next poll gets a fresh one.
-    const state = await sharedLeaderState(input.masters, input.target.http, input.pollIntervalMs / 2, signal);
+    const state = await sharedLeaderState(input.masters, input.target, input.pollIntervalMs / 2, signal);
     const seen = tasksBackAsBefore(state, agent, baseline);
     if (seen.lost) {
       throw nonRetryable(`${input.target.node.id}: ${seen.lost}`, FailureTypes.TasksLost, {
@@ -363,7 +363,7 @@ export function agentTasksProbe(input: GateInput): Probe {
 /** Agents, before the script: the agent id and the tasks running on it, as the leading master sees them. */
 export async function readAgentBaseline(input: Pick<GateInput, 'target' | 'masters'>): Promise<AgentBaseline> {
   const agent = { address: input.target.node.address, port: input.target.node.ports.mesosAgent };
-  const state = await leaderState(input.masters, input.target.http, activitySignal());
+  const state = await leaderState(input.masters, input.target, activitySignal());
   try {
     return agentBaselineOf(state, agent);
   } catch (err) {
@@ -423,7 +423,7 @@ export function mastersHealthyProbe(input: GateInput): Probe {
   probes.push({
     name: 'leader',
     probe: async (signal) => {
-      const state = await leaderState(input.masters, input.target.http, signal);
+      const state = await leaderState(input.masters, input.target, signal);
       return { ok: stateIsLeader(state), observation: 'a leading Mesos master' };
     },
   });

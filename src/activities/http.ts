@@ -9,6 +9,7 @@ import { Agent, type Dispatcher, request } from 'undici';
 import type { NodeTarget } from '../shared/activity-types';
 import { FailureTypes } from '../shared/failure-types';
 import type { HttpAuth, NodePorts } from '../shared/plan';
+import { type DcosEndpoint, nodeRequest } from './node-curl';
 import { excerpt as excerptText } from './parsers';
 import { abortReason, errorText, nonRetryable, retryable } from './util';
 
@@ -140,8 +141,12 @@ export async function httpRequest(url: string, opts: HttpOptions): Promise<HttpR
 
 /** GET a JSON document: HTTP 200 and a parseable body, else a retryable, readable error. */
 export async function getJson(url: string, opts: HttpOptions): Promise<unknown> {
-  const res = await httpRequest(url, { ...opts, method: 'GET' });
-  const who = opts.host ? `${opts.host}: ` : '';
+  return jsonOf(await httpRequest(url, { ...opts, method: 'GET' }), url, opts.host);
+}
+
+/** The JSON of an answer: HTTP 200 and a parseable body, else a retryable, readable error. */
+export function jsonOf(res: Pick<HttpResponse, 'status' | 'body'>, url: string, host?: string): unknown {
+  const who = host ? `${host}: ` : '';
   if (res.status !== 200) {
     const hint =
       res.status === 401 || res.status === 403
@@ -152,7 +157,7 @@ export async function getJson(url: string, opts: HttpOptions): Promise<unknown> 
     throw retryable(
       `${who}GET ${url}: HTTP ${res.status}${hint}: ${excerptText(res.body)}`,
       FailureTypes.HttpUnavailable,
-      { host: opts.host, url, expected: 'HTTP 200', seen: `HTTP ${res.status}` }
+      { host, url, expected: 'HTTP 200', seen: `HTTP ${res.status}` }
     );
   }
   try {
@@ -161,12 +166,12 @@ export async function getJson(url: string, opts: HttpOptions): Promise<unknown> 
     throw retryable(
       `${who}GET ${url}: the answer is not JSON: ${excerptText(res.body) || '(empty body)'}`,
       FailureTypes.HttpUnavailable,
-      { host: opts.host, url, expected: 'JSON', seen: excerptText(res.body) }
+      { host, url, expected: 'JSON', seen: excerptText(res.body) }
     );
   }
 }
 
-export type DcosEndpoint = 'exhibitor' | 'mesosMaster' | 'mesosAgent';
+export type { DcosEndpoint };
 
 /**
  * URL and options for a DC/OS endpoint on a node, as the plan's `http` settings say: Exhibitor
@@ -195,6 +200,12 @@ export function endpoint(
         : base,
     };
   }
+  if (which === 'marathon') {
+    return {
+      url: `http://${hostPart}:${node.ports.marathon}${path}`,
+      opts: { ...base, ...(http.tokenPath ? { tokenPath: http.tokenPath } : {}) },
+    };
+  }
   const port = which === 'mesosMaster' ? node.ports.mesosMaster : node.ports.mesosAgent;
   return {
     url: `${http.mesosHttps ? 'https' : 'http'}://${hostPart}:${port}${path}`,
@@ -206,14 +217,23 @@ export function endpoint(
   };
 }
 
-/** GET a DC/OS endpoint of a target node as JSON. */
-export function getNodeJson(
-  target: Pick<NodeTarget, 'node' | 'http'>,
+/**
+ * GET a DC/OS endpoint of a target node as JSON: on the node over SSH (probes: ssh) or from the
+ * worker (probes: http, and the inputs of patches started before probes over SSH existed).
+ */
+export async function getNodeJson(
+  target: Pick<NodeTarget, 'node' | 'http' | 'ssh'>,
   which: DcosEndpoint,
   path: string,
   timeoutMs: number,
   signal?: AbortSignal
 ): Promise<unknown> {
+  if (target.http.probes === 'ssh') {
+    const needsToken = which !== 'exhibitor' && target.http.tokenPath;
+    const token = needsToken ? readToken(target.http.tokenPath!) : undefined;
+    const res = await nodeRequest(target, which, path, timeoutMs, token, signal);
+    return jsonOf(res, res.url, target.node.id);
+  }
   const { url, opts } = endpoint(target.node, target.http, which, path, timeoutMs, signal);
   return getJson(url, opts);
 }

@@ -39,7 +39,7 @@ import type { NodeSpec, Plan, SecurityMode } from '../shared/plan';
 import { bootstrapEndpoint } from './bootstrap';
 import { activitySignal } from './context';
 import { Heartbeats, mapLimit, onceMoreIfDropped } from './fan-out';
-import { type DcosEndpoint, getNodeJson, getJson as httpGetJson } from './http';
+import { type DcosEndpoint, getNodeJson } from './http';
 import { parseExhibitorStatus, parseMesosMetrics } from './parsers';
 import { runCommand, type SshEndpoint } from './ssh';
 import { errorText } from './util';
@@ -229,16 +229,9 @@ async function marathonApps(plan: Plan): Promise<Answer<ReturnType<typeof parseM
   const errors: string[] = [];
   const signal = activitySignal();
   for (const m of plan.masters) {
-    const host = m.address.includes(':') ? `[${m.address}]` : m.address;
+    const target = { node: m, ssh: plan.ssh, http: plan.http };
     const a = await answer(async () =>
-      parseMarathonApps(
-        await httpGetJson(`http://${host}:${m.ports.marathon}/v2/apps`, {
-          timeoutMs: HTTP_TIMEOUT_MS,
-          host: m.id,
-          ...(plan.http.tokenPath ? { tokenPath: plan.http.tokenPath } : {}),
-          ...(signal ? { signal } : {}),
-        })
-      )
+      parseMarathonApps(await getNodeJson(target, 'marathon', '/v2/apps', HTTP_TIMEOUT_MS, signal))
     );
     if (a.ok) return a;
     errors.push(a.error);

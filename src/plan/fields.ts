@@ -32,6 +32,7 @@ export const PLAN_SCHEMA: Readonly<Record<string, readonly string[]>> = {
     'config',
     'ssh',
     'http',
+    'probes',
     'ports',
     'masters',
     'agents',

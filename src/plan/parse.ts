@@ -13,6 +13,7 @@ import {
   DEFAULT_GATES,
   DEFAULT_POLICY,
   DEFAULT_PORTS,
+  DEFAULT_PROBE_ROUTE,
   DEFAULT_REMOTE_WORK_DIR,
   type GateTimings,
   type HttpAuth,
@@ -20,10 +21,13 @@ import {
   type NodeRole,
   type NodeSpec,
   type Policy,
+  PROBE_ROUTES,
+  type ProbeRoute,
   type SshSettings,
   type Variant,
 } from '../shared/plan';
 import { MAX_AGENT_CONCURRENCY, MAX_FAILURE_BUDGET } from '../shared/plan-input';
+import { NODE_CA_BUNDLE, NODE_EXHIBITOR_TLS_DIR } from '../shared/remote-paths';
 import { errorText, firstLine, MAX_YAML_BYTES, parseYaml, positionOf } from './config-yaml';
 import { describeValue, formatDuration } from './durations';
 import {
@@ -194,7 +198,7 @@ function readPlan(ctx: FieldContext, root: Rec, path: string): PlanDraft {
   const ports = readPorts(ctx, root.ports, 'ports', DEFAULT_PORTS);
   const bootstrap = readBootstrap(ctx, root.bootstrap, sshPort, variant);
   const config = readConfigFiles(ctx, root.config);
-  const http = readHttp(ctx, root.http);
+  const http = readHttp(ctx, root.http, readProbeRoute(ctx, root));
 
   const nodes: Record<RoleKey, Placed[]> = { masters: [], agents: [], publicAgents: [] };
   for (const { key, role } of ROLE_SECTIONS) {
@@ -381,28 +385,30 @@ function checkIpDetect(ctx: FieldContext, path: string): void {
   }
 }
 
-function readHttp(ctx: FieldContext, value: unknown): HttpAuth {
+function readProbeRoute(ctx: FieldContext, root: Rec): ProbeRoute {
+  return readEnum(ctx, root, 'probes', 'probes', PROBE_ROUTES, { required: false }) ?? DEFAULT_PROBE_ROUTE;
+}
+
+function readHttp(ctx: FieldContext, value: unknown, probes: ProbeRoute): HttpAuth {
   const rec = readSection(ctx, value, 'http', 'http', false);
-  const http: HttpAuth = { mesosHttps: readBool(ctx, rec, 'mesosHttps', 'http.mesosHttps', false) };
-  const tls = readSection(ctx, rec?.exhibitorTls, 'http.exhibitorTls', 'http.exhibitorTls', false);
-  if (tls) {
-    const f = (key: string, secret?: 'private-key') =>
-      readLocalFile(ctx, tls, key, join('http.exhibitorTls', key), {
-        required: true,
-        example: `tls/${key === 'ca' ? 'root-cert' : key === 'cert' ? 'client-cert' : 'client-key'}.pem`,
-        secret,
-      });
-    const caCertPath = f('ca');
-    const clientCertPath = f('cert');
-    const clientKeyPath = f('key', 'private-key');
-    if (caCertPath && clientCertPath && clientKeyPath)
-      http.exhibitorTls = { caCertPath, clientCertPath, clientKeyPath };
+  const http: HttpAuth = { probes, mesosHttps: readBool(ctx, rec, 'mesosHttps', 'http.mesosHttps', false) };
+  if (probes === 'ssh') readExhibitorTlsOnNode(ctx, rec, http);
+  else readExhibitorTlsFiles(ctx, rec, http);
+  if (probes === 'ssh' && rec?.mesosCa !== undefined && rec.mesosCa !== null) {
+    ctx.findings.warning(
+      ctx.file,
+      'http.mesosCa',
+      'mesos-ca-unused',
+      `with probes: ssh the nodes check Mesos HTTPS against their own CA bundle (${NODE_CA_BUNDLE}); http.mesosCa is not used`,
+      'remove http.mesosCa, or set probes: http to probe from the worker with it'
+    );
+  } else {
+    const mesosCaCertPath = readLocalFile(ctx, rec, 'mesosCa', 'http.mesosCa', {
+      required: false,
+      example: 'tls/dcos-ca.crt',
+    });
+    if (mesosCaCertPath) http.mesosCaCertPath = mesosCaCertPath;
   }
-  const mesosCaCertPath = readLocalFile(ctx, rec, 'mesosCa', 'http.mesosCa', {
-    required: false,
-    example: 'tls/dcos-ca.crt',
-  });
-  if (mesosCaCertPath) http.mesosCaCertPath = mesosCaCertPath;
   const tokenPath = readLocalFile(ctx, rec, 'token', 'http.token', {
     required: false,
     example: 'secrets/dcos-token',
@@ -410,6 +416,49 @@ function readHttp(ctx: FieldContext, value: unknown): HttpAuth {
   });
   if (tokenPath) http.tokenPath = tokenPath;
   return http;
+}
+
+/** probes: ssh — `exhibitorTls: true`: each master's own certificate files; nothing is copied to the worker. */
+function readExhibitorTlsOnNode(ctx: FieldContext, rec: Rec | undefined, http: HttpAuth): void {
+  const value = rec?.exhibitorTls;
+  if (value === undefined || value === null || value === false) return;
+  if (value === true) {
+    http.exhibitorTlsOnNode = true;
+    return;
+  }
+  ctx.findings.error(
+    ctx.file,
+    'http.exhibitorTls',
+    'exhibitor-tls-on-node',
+    `with probes: ssh Exhibitor is asked on each master with the master's own files (${NODE_EXHIBITOR_TLS_DIR}); http.exhibitorTls names copies on the worker`,
+    'set http.exhibitorTls: true (no key material on the worker), or set probes: http to use these copies from the worker'
+  );
+}
+
+/** probes: http — `exhibitorTls: { ca, cert, key }`: copies of the client certificate on the worker. */
+function readExhibitorTlsFiles(ctx: FieldContext, rec: Rec | undefined, http: HttpAuth): void {
+  if (rec?.exhibitorTls === true) {
+    ctx.findings.error(
+      ctx.file,
+      'http.exhibitorTls',
+      'exhibitor-tls-files',
+      'with probes: http the worker asks Exhibitor itself and needs the client certificate files; http.exhibitorTls is true',
+      'give http.exhibitorTls.ca, .cert and .key (copies on the worker), or remove probes: http to ask on the masters over SSH'
+    );
+    return;
+  }
+  const tls = readSection(ctx, rec?.exhibitorTls, 'http.exhibitorTls', 'http.exhibitorTls', false);
+  if (!tls) return;
+  const f = (key: string, secret?: 'private-key') =>
+    readLocalFile(ctx, tls, key, join('http.exhibitorTls', key), {
+      required: true,
+      example: `tls/${key === 'ca' ? 'root-cert' : key === 'cert' ? 'client-cert' : 'client-key'}.pem`,
+      secret,
+    });
+  const caCertPath = f('ca');
+  const clientCertPath = f('cert');
+  const clientKeyPath = f('key', 'private-key');
+  if (caCertPath && clientCertPath && clientKeyPath) http.exhibitorTls = { caCertPath, clientCertPath, clientKeyPath };
 }
 
 /** A node list: bare addresses or `{ host, sshPort, ports }` objects with per-host overrides. */

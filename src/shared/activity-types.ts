@@ -147,6 +147,8 @@ export interface BootstrapResult {
   generatorOutputTail: string;
   /** SHA-256 of the script as the bootstrap node serves it (pre-staged copies are checked against it). */
   scriptSha256?: string;
+  /** Set when the worker itself cannot fetch the URL (only a warning: the nodes fetch it). */
+  workerWarning?: string;
 }
 
 /** One agent's pre-staged copy of the node script: its checksum, or why there is none. */

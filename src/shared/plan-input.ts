@@ -76,6 +76,7 @@ export function planInputProblems(plan: unknown): InputProblem[] {
   }
   checkRemotePaths(p, bad);
   checkSsh(p, bad);
+  checkHttp(p, bad);
   checkNodes(p, bad);
   checkPolicy(p, bad);
   if (!Array.isArray(p.preflightOverrides) || !p.preflightOverrides.every((c) => /^[a-z0-9-]{1,64}$/.test(String(c)))) {
@@ -123,6 +124,22 @@ function checkSsh(p: Plan, bad: (f: string, m: string) => void): void {
   checkDuration('ssh.connectTimeout', s.connectTimeoutMs, bad);
   for (const f of ['privateKeyPath', 'knownHostsPath'] as const) {
     if (typeof s[f] !== 'string' || s[f].length === 0) bad(`ssh.${f}`, 'must be a path on the worker');
+  }
+}
+
+function checkHttp(p: Plan, bad: (f: string, m: string) => void): void {
+  const h = isRec(p.http) ? p.http : undefined;
+  if (!h) {
+    bad('http', 'missing');
+    return;
+  }
+  if (h.probes !== undefined && h.probes !== 'ssh' && h.probes !== 'http') bad('probes', 'must be ssh or http');
+  if (typeof h.mesosHttps !== 'boolean') bad('http.mesosHttps', 'must be true or false');
+  if (h.exhibitorTlsOnNode !== undefined && typeof h.exhibitorTlsOnNode !== 'boolean')
+    bad('http.exhibitorTls', 'must be true or false with probes: ssh');
+  for (const f of ['mesosCaCertPath', 'tokenPath'] as const) {
+    if (h[f] !== undefined && (typeof h[f] !== 'string' || h[f].length === 0))
+      bad(`http.${f}`, 'must be a path on the worker');
   }
 }
 

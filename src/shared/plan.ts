@@ -48,12 +48,25 @@ export interface SshSettings {
 }
 
 /** Enterprise / strict-mode HTTP credentials: paths on the worker machine only. */
+/**
+ * How the health probes reach the DC/OS endpoints: `ssh` runs curl on the node itself over the
+ * SSH connection, as the runbook does (only SSH needs to reach the nodes); `http` asks from the
+ * worker (ports 8181/5050/5051/8080 open to it).
+ */
+export type ProbeRoute = 'ssh' | 'http';
+export const PROBE_ROUTES: readonly ProbeRoute[] = ['ssh', 'http'];
+export const DEFAULT_PROBE_ROUTE: ProbeRoute = 'ssh';
+
 export interface HttpAuth {
-  /** Exhibitor over HTTPS with client certificates (Enterprise, static master list). */
+  /** Absent in the inputs of patches started before probes over SSH existed: they keep `http`. */
+  probes?: ProbeRoute;
+  /** probes: http — Exhibitor over HTTPS with copies of the client certificates on the worker. */
   exhibitorTls?: { caCertPath: string; clientCertPath: string; clientKeyPath: string };
+  /** probes: ssh — Exhibitor over HTTPS with each master's own files (exhibitor-tls-artifacts). */
+  exhibitorTlsOnNode?: boolean;
   /** Use HTTPS for Mesos endpoints (strict mode). */
   mesosHttps: boolean;
-  /** CA bundle for HTTPS Mesos endpoints. */
+  /** CA bundle on the worker for HTTPS Mesos endpoints (probes: http; over SSH the node's own bundle). */
   mesosCaCertPath?: string;
   /** File holding a DC/OS auth token (JWT) sent as `Authorization: token=<JWT>`. */
   tokenPath?: string;

@@ -27,3 +27,8 @@ export function isVolatileRemoteDir(p: string): boolean {
 export function isPlainFileName(name: string): boolean {
   return SAFE_FILE_NAME.test(name) && !name.startsWith('-') && name !== '.' && name !== '..';
 }
+
+/** DC/OS Enterprise: the cluster CA bundle every node has (Mesos HTTPS is checked against it on the node). */
+export const NODE_CA_BUNDLE = '/run/dcos/pki/CA/ca-bundle.crt';
+/** DC/OS Enterprise masters: Exhibitor's TLS files (root-cert.pem, client-cert.pem, client-key.pem; root only). */
+export const NODE_EXHIBITOR_TLS_DIR = '/var/lib/dcos/exhibitor-tls-artifacts';

@@ -343,6 +343,7 @@ async function build(opts: SimOptions, dir: string, ownDir: boolean): Promise<Si
         facts: model.host(spec.id).facts,
         userConfig: configYaml,
         exhibitorTls: spec.role === 'master' && variant === 'enterprise' ? exhibitorTls : undefined,
+        ...(tls ? { caBundle: tls.caCert } : {}),
         marathonEventSubscriber: spec.role === 'master' && (opts.marathon?.eventSubscriber ?? false),
         store,
       });
@@ -384,6 +385,7 @@ async function build(opts: SimOptions, dir: string, ownDir: boolean): Promise<Si
       mesosHttps,
       mesosCa: tls?.paths.dcosCa,
       tokenPath,
+      ...(opts.probes ? { probes: opts.probes } : {}),
     });
     await writeFile(path.join(dir, 'control-url'), `${controlUrl}\n`);
     for (const [node, faults] of Object.entries(opts.faults ?? {})) for (const f of faults) inject(node, f);

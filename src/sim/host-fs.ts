@@ -62,6 +62,8 @@ export interface HostFsSpec {
   userConfig: string;
   /** Enterprise masters: the Exhibitor TLS artifacts (file name → content). */
   exhibitorTls?: Record<string, string>;
+  /** Enterprise (or Mesos over HTTPS): the cluster CA bundle every node has. */
+  caBundle?: string;
   /** Masters: /opt/mesosphere/bin/marathon.sh passes `--event_subscriber http_callback`. */
   marathonEventSubscriber?: boolean;
   store: FileStore;
@@ -294,5 +296,6 @@ export function layoutHost(s: HostFsSpec): void {
       }
     }
   }
+  if (s.caBundle) placeAll(store, path.join(root, 'run/dcos/pki/CA'), { 'ca-bundle.crt': s.caBundle }, 0o644);
   applyFacts(host, s.facts, undefined, store);
 }

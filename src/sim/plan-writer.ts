@@ -79,6 +79,8 @@ export interface PlanInput {
   mesosCa?: string;
   /** Strict mode: file holding a JWT. */
   tokenPath?: string;
+  /** How the plan says probes reach the nodes (default: the product's default, ssh). */
+  probes?: 'ssh' | 'http';
 }
 
 function duration(ms: number): string {
@@ -107,6 +109,30 @@ function hostEntries(hosts: SimHost[], p: PlanInput): string[] {
 function rel(dir: string, p: string): string {
   const r = path.relative(dir, p);
   return r.startsWith('..') ? p : r;
+}
+
+/**
+ * The `probes` and `http` sections. Over SSH (the default) the masters' own Exhibitor files and
+ * the nodes' CA bundle are used; over HTTP the worker needs copies of them.
+ */
+function httpLines(p: PlanInput): string[] {
+  const overHttp = p.probes === 'http';
+  const lines = overHttp ? ['', 'probes: http'] : [];
+  if (!p.exhibitorTls && !p.mesosHttps && !p.tokenPath) return lines;
+  lines.push('', 'http:');
+  if (p.exhibitorTls && !overHttp) lines.push('  exhibitorTls: true');
+  if (p.exhibitorTls && overHttp) {
+    lines.push(
+      '  exhibitorTls:',
+      `    ca: ${rel(p.dir, p.exhibitorTls.ca)}`,
+      `    cert: ${rel(p.dir, p.exhibitorTls.cert)}`,
+      `    key: ${rel(p.dir, p.exhibitorTls.key)}`
+    );
+  }
+  lines.push(`  mesosHttps: ${p.mesosHttps}`);
+  if (overHttp && p.mesosHttps && p.mesosCa) lines.push(`  mesosCa: ${rel(p.dir, p.mesosCa)}`);
+  if (p.tokenPath) lines.push(`  token: ${rel(p.dir, p.tokenPath)}`);
+  return lines;
 }
 
 export function planYaml(p: PlanInput): string {
@@ -142,20 +168,7 @@ export function planYaml(p: PlanInput): string {
     '  knownHosts: known_hosts',
     '  connectTimeout: 5s'
   );
-  if (p.exhibitorTls || p.mesosHttps || p.tokenPath) {
-    lines.push('', 'http:');
-    if (p.exhibitorTls) {
-      lines.push(
-        '  exhibitorTls:',
-        `    ca: ${rel(p.dir, p.exhibitorTls.ca)}`,
-        `    cert: ${rel(p.dir, p.exhibitorTls.cert)}`,
-        `    key: ${rel(p.dir, p.exhibitorTls.key)}`
-      );
-    }
-    lines.push(`  mesosHttps: ${p.mesosHttps}`);
-    if (p.mesosHttps && p.mesosCa) lines.push(`  mesosCa: ${rel(p.dir, p.mesosCa)}`);
-    if (p.tokenPath) lines.push(`  token: ${rel(p.dir, p.tokenPath)}`);
-  }
+  lines.push(...httpLines(p));
   lines.push(
     '',
     'ports:',

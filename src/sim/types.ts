@@ -144,6 +144,8 @@ export interface SimOptions {
    * start-up. Default: on above 200 agents. Bootstrap and master roots are always created at once.
    */
   lazyRoots?: boolean;
+  /** Extension: the plan's `probes` (default: not written, the product's default ssh). */
+  probes?: 'ssh' | 'http';
   /** Extension: cluster name written to the plan and config.yaml (default sim-<a>-<b>). */
   name?: string;
 }

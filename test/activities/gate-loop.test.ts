@@ -150,12 +150,21 @@ describe("the leading master's /state, shared by the agents in flight", () => {
         sshPort: 22,
         ports: { exhibitor: 8181, mesosMaster: port, mesosAgent: 5051, marathon: 8080 },
       };
-      const http = { mesosHttps: false };
-      const states = await Promise.all(Array.from({ length: 20 }, () => sharedLeaderState([master], http, 1_000)));
+      const via = {
+        http: { probes: 'http' as const, mesosHttps: false },
+        ssh: {
+          user: 'core',
+          port: 22,
+          privateKeyPath: '/dev/null',
+          knownHostsPath: '/dev/null',
+          connectTimeoutMs: 1_000,
+        },
+      };
+      const states = await Promise.all(Array.from({ length: 20 }, () => sharedLeaderState([master], via, 1_000)));
       assert.equal(hits, 1, 'twenty agents, one fetch');
       assert.ok(states.every((s) => s === states[0]));
       await new Promise((r) => setTimeout(r, 1_100));
-      await sharedLeaderState([master], http, 1_000);
+      await sharedLeaderState([master], via, 1_000);
       assert.equal(hits, 2, 'the next poll fetches a fresh one');
     } finally {
       server.close();

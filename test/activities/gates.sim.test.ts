@@ -42,6 +42,25 @@ async function timesOut(gate: Gate, input: GateInput, observation: RegExp): Prom
 
 const soon = () => Date.now() + 1_200;
 
+describe('probes: http — the same gates asked from the worker, with its copies of the TLS files', () => {
+  let sim: Sim;
+  before(async () => {
+    sim = await startSim({ masters: 3, agents: 1, variant: 'enterprise', security: 'strict', probes: 'http' });
+  });
+  after(() => sim.stop());
+
+  test('every master and agent gate passes from the worker', async () => {
+    const h = sim.plan.http;
+    assert.ok(h.probes === 'http' && h.exhibitorTls && h.mesosCaCertPath && h.tokenPath);
+    const m = sim.plan.masters[0]!.id;
+    const a = sim.plan.agents[0]!.id;
+    await passes(gateExhibitorConverged, sim.gateInput(m), /^3\/3 serving \(leader \S+\)$/);
+    await passes(gateRegistrarRecovered, sim.gateInput(m), /^registrar\/log\/recovered=1$/);
+    await passes(gateAgentRegistered, sim.gateInput(a), /^slave\/registered=1$/);
+    await passes(gateAgentTasksReconciled, sim.gateInput(a), /^agent active, (\d+)\/\1 tasks TASK_RUNNING$/);
+  });
+});
+
 describe('gates on a healthy Enterprise cluster in strict mode (HTTPS, client certificates, token)', () => {
   let sim: Sim;
   before(async () => {
@@ -49,8 +68,9 @@ describe('gates on a healthy Enterprise cluster in strict mode (HTTPS, client ce
   });
   after(() => sim.stop());
 
-  test('the plan asks for TLS and a token, and every master gate passes', async () => {
-    assert.ok(sim.plan.http.exhibitorTls && sim.plan.http.mesosHttps && sim.plan.http.tokenPath);
+  test('the plan asks for TLS (the masters own files) and a token, and every master gate passes over SSH', async () => {
+    const h = sim.plan.http;
+    assert.ok(h.probes === 'ssh' && h.exhibitorTlsOnNode && !h.exhibitorTls && h.mesosHttps && h.tokenPath);
     const m = sim.plan.masters[1]!.id;
     await passes(gateExhibitorConverged, sim.gateInput(m), /^3\/3 serving \(leader \S+\)$/);
     await passes(gateMesosMasterUnitActive, sim.gateInput(m), /^dcos-mesos-master active$/);

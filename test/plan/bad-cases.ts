@@ -922,11 +922,53 @@ export const cases: Case[] = [
     expect: { code: 'file-missing', field: 'http.token', file: 'plan' },
   },
   {
-    name: 'exhibitorTls needs all three files',
+    name: 'probes: http — exhibitorTls needs all three files',
     plan: (p) => {
+      p.probes = 'http';
       p.http = { exhibitorTls: { ca: 'tls/dcos-ca.crt', cert: 'tls/client-cert.pem' } };
     },
     expect: { code: 'field-missing', field: 'http.exhibitorTls.key', file: 'plan', alsoErrors: ['file-missing'] },
+  },
+  {
+    name: 'probes: ssh (the default) — worker copies of the Exhibitor key are refused: the masters use their own',
+    plan: (p) => {
+      p.http = { exhibitorTls: { ca: 'tls/dcos-ca.crt', cert: 'tls/client-cert.pem', key: 'tls/client-key.pem' } };
+    },
+    expect: {
+      code: 'exhibitor-tls-on-node',
+      field: 'http.exhibitorTls',
+      file: 'plan',
+      message: /\/var\/lib\/dcos\/exhibitor-tls-artifacts/,
+      fix: /exhibitorTls: true/,
+    },
+  },
+  {
+    name: 'probes: http — exhibitorTls: true names no files for the worker',
+    plan: (p) => {
+      p.probes = 'http';
+      p.http = { exhibitorTls: true };
+    },
+    expect: { code: 'exhibitor-tls-files', field: 'http.exhibitorTls', file: 'plan', fix: /\.ca, \.cert and \.key/ },
+  },
+  {
+    name: 'probes must be ssh or http',
+    plan: (p) => {
+      p.probes = 'shh';
+    },
+    expect: { code: 'field-invalid-value', field: 'probes', file: 'plan', fix: /did you mean ssh/ },
+  },
+  {
+    name: 'probes: ssh — a worker CA bundle is not used (warning)',
+    plan: (p) => {
+      p.http = { mesosHttps: true, mesosCa: 'tls/dcos-ca.crt' };
+    },
+    expect: {
+      code: 'mesos-ca-unused',
+      field: 'http.mesosCa',
+      file: 'plan',
+      severity: 'warning',
+      message: /ca-bundle\.crt/,
+    },
   },
   {
     name: 'a private key pasted into the plan is refused without echoing it',

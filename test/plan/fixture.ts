@@ -63,7 +63,7 @@ export function basePlan(variant: Variant): PlanObject {
   };
   if (variant === 'enterprise') {
     plan.config.license = 'genconf/license.txt';
-    plan.http = { token: 'secrets/dcos-token', mesosHttps: true, mesosCa: 'tls/dcos-ca.crt' };
+    plan.http = { token: 'secrets/dcos-token', mesosHttps: true };
   }
   return plan;
 }

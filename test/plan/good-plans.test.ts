@@ -55,7 +55,7 @@ describe('a good plan becomes a typed Plan', () => {
       knownHostsPath: join(f.dir, 'keys/known_hosts'),
       connectTimeoutMs: 10_000,
     });
-    assert.deepEqual(plan.http, { mesosHttps: false });
+    assert.deepEqual(plan.http, { probes: 'ssh', mesosHttps: false });
     assert.deepEqual(
       plan.masters.map((m) => m.id),
       ['master-10.0.0.11', 'master-10.0.0.12', 'master-10.0.0.13']

@@ -26,6 +26,7 @@ export async function bootstrap(run: PatchRun): Promise<void> {
   state.status.scriptUrl = b.scriptUrl;
   if (b.scriptSha256) state.status.scriptSha256 = b.scriptSha256;
   state.note(`node patch script URL: ${b.scriptUrl}${b.scriptSha256 ? ` (sha256 ${b.scriptSha256})` : ''}`);
+  if (b.workerWarning) state.note(`warning: ${b.workerWarning}`);
 }
 
 /** Only what the bootstrap step needs: keeps thousands of agents out of its history entry. */
