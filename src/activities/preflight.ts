@@ -148,17 +148,19 @@ async function probeHost(plan: Plan, h: ProbeHost, ipv6Enabled: boolean): Promis
   ];
 }
 
-/**
- * The SSH helper's failures already say what was seen and what to do for host keys, logins,
- * refused connections and unreadable key files; only drops and time-outs get the check's fix.
- */
-const SSH_TYPES_WITH_OWN_FIX = new Set<string>([
+/** The SSH connection itself failed: nothing was asked on the host. */
+const SSH_LEVEL_FAILURES = new Set<string>([
   FailureTypes.HostKeyMismatch,
   FailureTypes.HostKeyUnknown,
   FailureTypes.SshAuthFailed,
   FailureTypes.SshUnreachable,
-  FailureTypes.InvalidPlan,
 ]);
+
+/**
+ * The SSH helper's failures already say what was seen and what to do for host keys, logins,
+ * refused connections and unreadable key files; only drops and time-outs get the check's fix.
+ */
+const SSH_TYPES_WITH_OWN_FIX = new Set<string>([...SSH_LEVEL_FAILURES, FailureTypes.InvalidPlan]);
 
 export function sshFailure(err: unknown): { message: string; fix: string } {
   const type = err instanceof ApplicationFailure ? (err.type ?? '') : '';
@@ -179,8 +181,18 @@ async function clusterFindings(
 ): Promise<PreflightFinding[]> {
   const masters: MasterRef[] = plan.masters.map((m) => ({ id: m.id, address: m.address }));
   const signal = activitySignal();
+  // probes: ssh — a master SSH cannot reach is reported once, by its ssh-reachable finding
+  // ("the other host checks were not run on this host"), not again by every check asked there.
+  const sshDown = new Set<string>();
   const ask = <T>(node: NodeSpec, port: DcosEndpoint, path: string, read: (b: unknown) => T) =>
-    answer(async () => read(await getNodeJson(targetOf(node), port, path, HTTP_TIMEOUT_MS, signal)));
+    answer(async () => {
+      try {
+        return read(await getNodeJson(targetOf(node), port, path, HTTP_TIMEOUT_MS, signal));
+      } catch (err) {
+        if (err instanceof ApplicationFailure && SSH_LEVEL_FAILURES.has(err.type ?? '')) sshDown.add(node.id);
+        throw err;
+      }
+    });
 
   const [exhibitor, metrics] = await Promise.all([
     Promise.all(plan.masters.map((m) => ask(m, 'exhibitor', '/exhibitor/v1/cluster/status', parseExhibitorStatus))),
@@ -218,7 +230,7 @@ async function clusterFindings(
       fail(name, seen, undefined, 'make Marathon answer on a master (journalctl -u dcos-marathon), then retry');
     findings.push(check('marathon-constraints'), check('marathon-on-marathon'));
   }
-  return findings;
+  return findings.filter((f) => !(f.host && sshDown.has(f.host)));
 }
 
 /**
