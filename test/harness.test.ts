@@ -13,7 +13,9 @@ after(async () => {
   await env?.teardown();
 });
 
-test('a workflow and its activity run end to end through the real dev server and land in its history', async () => {
+test('a workflow and its activity run end to end through the real dev server and land in its history', {
+  timeout: 60_000,
+}, async () => {
   const taskQueue = uniqueTaskQueue('harness');
   const worker = await Worker.create({
     connection: env.nativeConnection,

@@ -42,7 +42,9 @@ function countingContext(status: PatchStatus): { ctx: CliContext; calls: string[
   return { ctx: ctx as unknown as CliContext, calls };
 }
 
-test('status with 50 agents in flight reads the patch once and at most 3 node workflows', async () => {
+test('status with 50 agents in flight reads the patch once and at most 3 node workflows', {
+  timeout: 60_000,
+}, async () => {
   const { ctx, calls } = countingContext(statusWith(50));
   const snap = await readSnapshot(ctx, 'p');
   assert.equal(snap.status?.nodes.length, 50);

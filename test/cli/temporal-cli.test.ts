@@ -31,7 +31,9 @@ after(async () => {
   await env?.teardown();
 });
 
-test('a patch started, paused, resumed, queried and re-tuned with the temporal CLI, followed by dcos-patch', async () => {
+test('a patch started, paused, resumed, queried and re-tuned with the temporal CLI, followed by dcos-patch', {
+  timeout: 240_000,
+}, async () => {
   const temporal = process.env.TEMPORAL_CLI_PATH;
   assert.ok(temporal, 'TEMPORAL_CLI_PATH is set by npm test');
   const address = process.env.TEMPORAL_TEST_ADDRESS ?? env.address;

@@ -9,7 +9,7 @@ import { run, sshExec, waitFor } from './helpers';
 
 const MAIN = path.join(__dirname, '../../src/sim/main.ts');
 
-describe('the simulator CLI', () => {
+describe('the simulator CLI', { timeout: 180_000 }, () => {
   test('up writes the plan and runs until down; fault injects through the control API', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'dcos-sim-cli-'));
     const up = spawn(process.execPath, [
@@ -69,7 +69,7 @@ describe('the simulator CLI', () => {
   });
 });
 
-describe('single-ip networking', () => {
+describe('single-ip networking', { timeout: 120_000 }, () => {
   test('every host on one address with its own ports, written into the plan as per-host overrides', async () => {
     const c = await startCluster({ masters: 1, agents: 2, version: '2.1.4', network: { mode: 'single-ip' } });
     try {
@@ -94,7 +94,7 @@ describe('single-ip networking', () => {
   });
 });
 
-describe('large clusters', () => {
+describe('large clusters', { timeout: 300_000 }, () => {
   test('with lazy roots an agent gets its files on first SSH contact, and everything works as before', async () => {
     const c = await startCluster({ masters: 1, agents: 3, version: '2.1.4', lazyRoots: true });
     try {

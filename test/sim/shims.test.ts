@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { type SimCluster, startCluster } from '../../src/sim';
 import { FAST, sshExec } from './helpers';
 
-describe('host commands of an open cluster', () => {
+describe('host commands of an open cluster', { timeout: 120_000 }, () => {
   let c: SimCluster;
   before(async () => {
     c = await startCluster({
@@ -96,7 +96,7 @@ describe('host commands of an open cluster', () => {
   });
 });
 
-describe('host commands of an Enterprise cluster', () => {
+describe('host commands of an Enterprise cluster', { timeout: 120_000 }, () => {
   let c: SimCluster;
   before(async () => {
     c = await startCluster({ masters: 3, agents: 0, version: '2.1.4', variant: 'enterprise', timings: FAST });
