@@ -266,10 +266,10 @@ export function cockroachProbe(input: GateInput): Probe {
   };
 }
 
-/** The leading master's `/state`: ask the masters in turn who leads, then ask the leader. */
 /** How the masters are reached: the SSH settings and the HTTP ones (probes: ssh or http). */
 export type MasterRoute = Pick<GateInput['target'], 'ssh' | 'http'>;
 
+/** The leading master's `/state`: ask the masters in turn who leads, then ask the leader. */
 export async function leaderState(masters: NodeSpec[], via: MasterRoute, signal?: AbortSignal): Promise<unknown> {
   const { ssh, http } = via;
   const problems: string[] = [];

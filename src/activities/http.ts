@@ -9,7 +9,8 @@ import { Agent, type Dispatcher, request } from 'undici';
 import type { NodeTarget } from '../shared/activity-types';
 import { FailureTypes } from '../shared/failure-types';
 import type { HttpAuth, NodePorts } from '../shared/plan';
-import { type DcosEndpoint, nodeRequest } from './node-curl';
+import { type DcosEndpoint, endpointUrl } from './dcos-endpoints';
+import { nodeRequest } from './node-curl';
 import { excerpt as excerptText } from './parsers';
 import { abortReason, errorText, nonRetryable, retryable } from './util';
 
@@ -187,11 +188,12 @@ export function endpoint(
   signal?: AbortSignal
 ): { url: string; opts: HttpOptions } {
   const base = { timeoutMs, host: node.id, ...(signal ? { signal } : {}) };
-  const hostPart = node.address.includes(':') ? `[${node.address}]` : node.address;
+  const url = endpointUrl(node, http, which, path, 'worker');
+  const token = http.tokenPath ? { tokenPath: http.tokenPath } : {};
   if (which === 'exhibitor') {
     const tls = http.exhibitorTls;
     return {
-      url: `${tls ? 'https' : 'http'}://${hostPart}:${node.ports.exhibitor}${path}`,
+      url,
       opts: tls
         ? {
             ...base,
@@ -200,19 +202,13 @@ export function endpoint(
         : base,
     };
   }
-  if (which === 'marathon') {
-    return {
-      url: `http://${hostPart}:${node.ports.marathon}${path}`,
-      opts: { ...base, ...(http.tokenPath ? { tokenPath: http.tokenPath } : {}) },
-    };
-  }
-  const port = which === 'mesosMaster' ? node.ports.mesosMaster : node.ports.mesosAgent;
+  if (which === 'marathon') return { url, opts: { ...base, ...token } };
   return {
-    url: `${http.mesosHttps ? 'https' : 'http'}://${hostPart}:${port}${path}`,
+    url,
     opts: {
       ...base,
       ...(http.mesosHttps && http.mesosCaCertPath ? { tls: { caCertPath: http.mesosCaCertPath } } : {}),
-      ...(http.tokenPath ? { tokenPath: http.tokenPath } : {}),
+      ...token,
     },
   };
 }

@@ -10,11 +10,10 @@ import { FailureTypes } from '../shared/failure-types';
 import type { HttpAuth, NodeSpec } from '../shared/plan';
 import { NODE_CA_BUNDLE, NODE_EXHIBITOR_TLS_DIR } from '../shared/remote-paths';
 import { shq } from '../shared/shell';
+import { type DcosEndpoint, endpointUrl } from './dcos-endpoints';
 import { excerpt } from './parsers';
 import { runCommand } from './ssh';
 import { nonRetryable, retryable } from './util';
-
-export type DcosEndpoint = 'exhibitor' | 'mesosMaster' | 'mesosAgent' | 'marathon';
 
 /** Enough for the leading master's /state of a large cluster (the tail would not parse). */
 const MAX_BODY_BYTES = 64 * 1024 * 1024;
@@ -30,25 +29,6 @@ export interface NodeCurl {
   stdin?: string;
 }
 
-function hostPart(address: string): string {
-  return address.includes(':') ? `[${address}]` : address;
-}
-
-/** Where the endpoint answers when asked on the node itself. */
-export function nodeLocalUrl(
-  node: Pick<NodeSpec, 'address' | 'ports'>,
-  http: HttpAuth,
-  which: DcosEndpoint,
-  path: string
-): string {
-  if (which === 'exhibitor') {
-    return `${http.exhibitorTlsOnNode ? 'https' : 'http'}://localhost:${node.ports.exhibitor}${path}`;
-  }
-  if (which === 'marathon') return `http://${hostPart(node.address)}:${node.ports.marathon}${path}`;
-  const port = which === 'mesosMaster' ? node.ports.mesosMaster : node.ports.mesosAgent;
-  return `${http.mesosHttps ? 'https' : 'http'}://${hostPart(node.address)}:${port}${path}`;
-}
-
 /** The curl command for one GET on the node: body, then a last line with the HTTP status. */
 export function nodeCurl(
   node: Pick<NodeSpec, 'id' | 'address' | 'ports'>,
@@ -58,7 +38,7 @@ export function nodeCurl(
   timeoutMs: number,
   token?: string
 ): NodeCurl {
-  const url = nodeLocalUrl(node, http, which, path);
+  const url = endpointUrl(node, http, which, path, 'node');
   const args = [
     'curl',
     '-sS',

@@ -1,9 +1,8 @@
 // The node script is on every agent before the agents' turns: fetched while the masters are patched.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { PatchReport } from '../../src/shared/status';
-import { patchWorker, simWithPlan } from '../helpers/sim-patch';
-import { testEnvironmentPerFile, uniqueTaskQueue } from '../helpers/temporal';
+import { patchToEnd, simWithPlan } from '../helpers/sim-patch';
+import { testEnvironmentPerFile } from '../helpers/temporal';
 
 const files = testEnvironmentPerFile();
 
@@ -11,15 +10,7 @@ describe('pre-staging the node script', () => {
   test("every agent fetches the script while the masters are patched; no agent's turn downloads it", async () => {
     const { cluster, plan } = await simWithPlan({ masters: 1, agents: 3 }, { agentConcurrency: 1 });
     try {
-      const taskQueue = uniqueTaskQueue('prestage');
-      const worker = await patchWorker(files.env.nativeConnection, taskQueue);
-      const report: PatchReport = await worker.runUntil(
-        files.env.client.workflow.execute('patchCluster', {
-          taskQueue,
-          workflowId: `prestage-${taskQueue}`,
-          args: [{ plan }],
-        })
-      );
+      const report = await patchToEnd(files.env, plan, 'prestage');
       assert.equal(report.outcome, 'succeeded', report.message);
       const truth = cluster.truth();
       const agents = new Set(cluster.agents.map((a) => a.id));

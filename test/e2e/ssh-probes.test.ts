@@ -2,11 +2,10 @@
 // that can reach nothing of the cluster but its SSH ports still patches it.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { PatchReport } from '../../src/shared/status';
 import type { SimCluster, SimOptions } from '../../src/sim';
-import { patchWorker, simWithPlan } from '../helpers/sim-patch';
+import { patchToEnd, simWithPlan } from '../helpers/sim-patch';
 import { sshOnlyNetwork } from '../helpers/ssh-only-network';
-import { testEnvironmentPerFile, uniqueTaskQueue } from '../helpers/temporal';
+import { testEnvironmentPerFile } from '../helpers/temporal';
 
 const files = testEnvironmentPerFile();
 
@@ -23,15 +22,7 @@ async function patchWithOnlySsh(opts: Pick<SimOptions, 'masters' | 'agents'> & P
     all.map((h) => h.sshPort)
   );
   try {
-    const taskQueue = uniqueTaskQueue('ssh-probes');
-    const worker = await patchWorker(files.env.nativeConnection, taskQueue);
-    const report: PatchReport = await worker.runUntil(
-      files.env.client.workflow.execute('patchCluster', {
-        taskQueue,
-        workflowId: `ssh-probes-${taskQueue}`,
-        args: [{ plan }],
-      })
-    );
+    const report = await patchToEnd(files.env, plan, 'ssh-probes');
     const truth = cluster.truth();
     return { report, truth, nodes, refused: [...network.refused], bootstrap: cluster.bootstrap };
   } finally {
@@ -73,15 +64,7 @@ describe('probes: ssh (the default): the worker needs nothing but SSH', { timeou
     try {
       assert.equal(plan.http.probes, 'http');
       assert.ok(plan.http.exhibitorTls, 'the worker has its copies');
-      const taskQueue = uniqueTaskQueue('http-probes');
-      const worker = await patchWorker(files.env.nativeConnection, taskQueue);
-      const report: PatchReport = await worker.runUntil(
-        files.env.client.workflow.execute('patchCluster', {
-          taskQueue,
-          workflowId: `http-probes-${taskQueue}`,
-          args: [{ plan }],
-        })
-      );
+      const report = await patchToEnd(files.env, plan, 'http-probes');
       assert.equal(report.outcome, 'succeeded', report.message);
       for (const n of [...cluster.masters, ...cluster.agents]) assert.equal(cluster.truth().hosts[n.id]!.scriptRuns, 1);
     } finally {

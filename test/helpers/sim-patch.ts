@@ -7,9 +7,10 @@ import { type NativeConnection, Worker } from '@temporalio/worker';
 import * as activities from '../../src/activities';
 import { checkPlanFile } from '../../src/plan/check';
 import type { Plan } from '../../src/shared/plan';
+import type { PatchReport } from '../../src/shared/status';
 import { type SimCluster, type SimOptions, startCluster } from '../../src/sim';
 import { WORKER_TUNING } from '../../src/worker';
-import { workflowBundle } from './temporal';
+import { uniqueTaskQueue, workflowBundle } from './temporal';
 
 /** Gate timings small enough for tests, long enough for the simulator's dynamics. */
 export const FAST_GATES = {
@@ -77,3 +78,12 @@ export async function patchWorker(connection: NativeConnection, taskQueue: strin
 }
 
 export type Env = TestWorkflowEnvironment;
+
+/** Run one patch of `plan` to its end on a fresh worker and task queue; its report. */
+export async function patchToEnd(env: Env, plan: Plan, prefix: string): Promise<PatchReport> {
+  const taskQueue = uniqueTaskQueue(prefix);
+  const worker = await patchWorker(env.nativeConnection, taskQueue);
+  return worker.runUntil(
+    env.client.workflow.execute('patchCluster', { taskQueue, workflowId: `${prefix}-${taskQueue}`, args: [{ plan }] })
+  );
+}
