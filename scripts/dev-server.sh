@@ -29,6 +29,8 @@ case "${1:-status}" in
     echo $! >"$pidfile"
     for _ in $(seq 1 150); do healthy && break; running || break; sleep 0.2; done
     if ! healthy; then echo "dev server did not come up; see $dir/server.log" >&2; tail -20 "$dir/server.log" >&2; exit 1; fi
+    # The CLI's Web UI links read this (src/cli/ui-url.ts): the UI of the server at this address.
+    printf '{"address":"127.0.0.1:%s","uiUrl":"http://127.0.0.1:%s"}\n' "$port" "$ui_port" >"$dir/server.json"
     echo "dev server up (pid $(cat "$pidfile")): address 127.0.0.1:$port, Web UI http://127.0.0.1:$ui_port, history in $dir/dev.db"
     ;;
   stop)
@@ -40,7 +42,7 @@ case "${1:-status}" in
     else
       echo "dev server not running"
     fi
-    rm -f "$pidfile"
+    rm -f "$pidfile" "$dir/server.json"
     ;;
   status)
     if running && healthy; then echo "running (pid $(cat "$pidfile")) on 127.0.0.1:$port, UI http://127.0.0.1:$ui_port"; else echo "not running"; exit 3; fi

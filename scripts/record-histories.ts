@@ -47,7 +47,8 @@ const SCENARIOS: Scenario[] = [
       cluster.inject(m, { kind: 'script-exit', code: 3 });
       await waitFor(async () => (await status(h)).pending.some((p) => p.subject === m), 'the master to ask', 120_000);
       cluster.clearFaults(m);
-      await h.executeUpdate('decide', { args: [{ subject: m, decision: 'retry' }] });
+      const question = (await status(h)).pending.find((p) => p.subject === m)?.id;
+      await h.executeUpdate('decide', { args: [{ subject: m, decision: 'retry', question }] });
     },
     child: (c) => `${c.masters[0]!.id}/attempt-1`,
   },

@@ -8,11 +8,14 @@
 import { Command, CommanderError, Option } from 'commander';
 import {
   abortCommand,
+  type DecideOptions,
   decideCommand,
   parseBool,
+  parseDurationOption,
   parseWhole,
   pauseCommand,
   resumeCommand,
+  type SetOptions,
   setCommand,
 } from './cli/commands/control';
 import { listCommand } from './cli/commands/list';
@@ -48,7 +51,7 @@ export function buildProgram(runner: Runner): Command {
     .option('--task-queue <name>', 'task queue of the patch worker (env DCOS_PATCH_TASK_QUEUE; default dcos-patch-v1)')
     .addHelpText(
       'after',
-      `\nThe Web UI link printed by start uses DCOS_PATCH_UI_URL (default http://127.0.0.1:8233).\n${examples(
+      `\nWeb UI links use DCOS_PATCH_UI_URL, else the UI of the dev server that "dcos-patch dev-server start" started at this address, else TEMPORAL_UI_PORT (default http://127.0.0.1:8233).\n${examples(
         'dcos-patch check plan.yaml',
         'dcos-patch start plan.yaml --watch',
         'dcos-patch watch patch-prod-east-2.1.4-to-2.1.5',
@@ -181,57 +184,65 @@ ${examples(
 
   program
     .command('decide')
-    .description('Answer a pending decision (watch/status show them with the exact command).')
+    .description('Answer a pending decision (watch/status show each with its id and the exact command).')
     .argument('<id>', 'patch workflow id')
     .argument(
       '<subject>',
       'node id (master-10.0.0.12) or its address, or survey / preflight / backups / bootstrap / agents'
     )
-    .argument('<decision>', 'retry | skip | abort | approve | override')
+    .argument('<decision>', 'retry | skip | abort | approve | override | finish')
+    .option(
+      '--question <qid>',
+      'the id of the question you answer (q7, shown by status/watch); an older one is refused'
+    )
     .option('--checks <a,b>', 'with override: the failing preflight checks to proceed past, each named')
     .option('--reason <text>', 'why (recorded with the decision)')
     .addHelpText(
       'after',
-      `\nExit 4 when the workflow rejects it (nothing pending for that subject, a decision not allowed there),
-with the workflow's reason.
+      `\nExit 4 when the workflow rejects it (no such open question, an answer to a question already answered,
+a decision not allowed there), with the workflow's reason. An agent that failed within the failure budget
+can be retried while the patch runs, with the id its status line shows.
 ${examples(
-  'dcos-patch decide patch-prod-east-2.1.4-to-2.1.5 master-10.0.0.12 retry',
-  'dcos-patch decide patch-prod-east-2.1.4-to-2.1.5 agent-10.0.1.7 skip --reason "hardware fault, ticket 123"',
-  'dcos-patch decide patch-prod-east-2.1.4-to-2.1.5 preflight override --checks marathon-constraints',
-  'dcos-patch decide patch-prod-east-2.1.4-to-2.1.5 agents approve'
+  'dcos-patch decide patch-prod-east-2.1.4-to-2.1.5 master-10.0.0.12 retry --question q3',
+  'dcos-patch decide patch-prod-east-2.1.4-to-2.1.5 agent-10.0.1.7 skip --question q9 --reason "hardware fault, ticket 123"',
+  'dcos-patch decide patch-prod-east-2.1.4-to-2.1.5 preflight override --checks marathon-constraints --question q1',
+  'dcos-patch decide patch-prod-east-2.1.4-to-2.1.5 agents approve --question q5',
+  'dcos-patch decide patch-prod-east-2.1.4-to-2.1.5 agents finish --question q40'
 )}`
     )
-    .action(
-      async (id: string, subject: string, decision: string, opts: { checks?: string; reason?: string }, cmd: Command) =>
-        runner.run(cmd, (ctx) => decideCommand(ctx, io, id, subject, decision, opts), id)
+    .action(async (id: string, subject: string, decision: string, opts: DecideOptions, cmd: Command) =>
+      runner.run(cmd, (ctx) => decideCommand(ctx, io, id, subject, decision, opts), id)
     );
 
   program
     .command('set')
-    .description('Change the policy of a running patch (the workflow validates it).')
+    .description(
+      'Change the policy of a running patch (the workflow validates it and answers with the policy in force).'
+    )
     .argument('<id>', 'patch workflow id')
     .option('--concurrency <n>', 'agents patched at once', parseWhole(1))
     .option('--failure-budget <n>', 'agent failures tolerated before the agent phase stops and asks', parseWhole(0))
     .option('--approve-each-master <bool>', 'wait for `decide … approve` before each master after the first', parseBool)
     .option('--approve-before-agents <bool>', 'wait for `decide … agents approve` before the agent phase', parseBool)
+    .option('--poll-interval <dur>', 'gate poll interval for nodes started from now (e.g. 5s)', parseDurationOption)
+    .option('--stable-polls <n>', 'consecutive good polls a gate needs', parseWhole(1))
+    .option('--exhibitor-timeout <dur>', 'Exhibitor gate timeout', parseDurationOption)
+    .option('--mesos-master-timeout <dur>', 'Mesos master gate timeout', parseDurationOption)
+    .option('--cockroach-timeout <dur>', 'CockroachDB gate timeout', parseDurationOption)
+    .option('--cockroach-poll-interval <dur>', 'CockroachDB gate poll interval', parseDurationOption)
+    .option('--script-timeout <dur>', 'how long the node script may run', parseDurationOption)
     .addHelpText(
       'after',
-      examples(
-        'dcos-patch set patch-prod-east-2.1.4-to-2.1.5 --concurrency 5 --failure-budget 2',
-        'dcos-patch set patch-prod-east-2.1.4-to-2.1.5 --approve-each-master true'
-      )
+      `\nGate timings apply to the nodes started after the change; the agent window is the masters' own
+agent ping timeout and cannot change.
+${examples(
+  'dcos-patch set patch-prod-east-2.1.4-to-2.1.5 --concurrency 5 --failure-budget 2',
+  'dcos-patch set patch-prod-east-2.1.4-to-2.1.5 --approve-each-master true',
+  'dcos-patch set patch-prod-east-2.1.4-to-2.1.5 --poll-interval 2s --stable-polls 2 --script-timeout 20m'
+)}`
     )
-    .action(
-      async (
-        id: string,
-        opts: {
-          concurrency?: number;
-          failureBudget?: number;
-          approveEachMaster?: boolean;
-          approveBeforeAgents?: boolean;
-        },
-        cmd: Command
-      ) => runner.run(cmd, (ctx) => setCommand(ctx, io, id, opts), id)
+    .action(async (id: string, opts: SetOptions, cmd: Command) =>
+      runner.run(cmd, (ctx) => setCommand(ctx, io, id, opts), id)
     );
 
   program

@@ -10,6 +10,7 @@
  * - gates, node-health: the runbook's health checks after a node's script (one at a time, or
  *   all of a node's at once under one stability hold)
  * - cluster lock: who holds it, and whether that patch still runs
+ * - notify: one webhook message (never blocking the patch)
  */
 export { takeBackups } from './backups';
 export { prepareBootstrap } from './bootstrap';
@@ -35,6 +36,7 @@ export {
   stageScript,
 } from './node';
 export { gateNodeHealthy } from './node-health';
+export { sendNotification } from './notify';
 export { runPreflight } from './preflight';
 export { prestageScript } from './prestage';
 export { surveyNodes } from './survey';

@@ -13,13 +13,13 @@ import {
 import { ALL_SEARCH_ATTRIBUTES } from '../shared/search-attributes';
 import { type ConnectionFlags, type ConnectionSettings, connectionSettings } from '../temporal/connection';
 import { CliError, ExitCode } from './exit-codes';
+import { webUiBase } from './ui-url';
 
 /** The global options every command sees (`cmd.optsWithGlobals()`). */
 export interface GlobalOptions extends ConnectionFlags {
   taskQueue?: string;
 }
 
-const DEFAULT_UI_URL = 'http://127.0.0.1:8233';
 const DEFAULT_TASK_QUEUE = 'dcos-patch-v1';
 /** How long a single call may take before the CLI calls Temporal unreachable. */
 const CONNECT_TIMEOUT = '5s';
@@ -96,9 +96,9 @@ export class CliContext {
     await this.reconnect();
   }
 
-  /** The Web UI page of a workflow: DCOS_PATCH_UI_URL (default http://127.0.0.1:8233). */
+  /** The Web UI page of a workflow, on the UI the server really serves (see ui-url.ts). */
   uiUrl(workflowId: string): string {
-    const base = (this.env.DCOS_PATCH_UI_URL ?? DEFAULT_UI_URL).replace(/\/+$/, '');
+    const base = webUiBase(this.env, this.settings.address);
     return `${base}/namespaces/${encodeURIComponent(this.namespace)}/workflows/${encodeURIComponent(workflowId)}`;
   }
 

@@ -328,6 +328,7 @@ function buildPlan(
     backups: backupsOf(d),
     preflightOverrides: d.preflightOverrides,
     remoteWorkDir: d.remoteWorkDir,
+    ...(d.notify?.length ? { notify: d.notify } : {}),
   };
   return plan;
 }

@@ -41,6 +41,7 @@ export const PLAN_SCHEMA: Readonly<Record<string, readonly string[]>> = {
     'backups',
     'preflight',
     'remoteWorkDir',
+    'notify',
   ],
   cluster: ['name', 'variant', 'from', 'to', 'mesosVersion'],
   bootstrap: ['host', 'sshPort', 'installerDir', 'installer'],
@@ -63,6 +64,7 @@ export const PLAN_SCHEMA: Readonly<Record<string, readonly string[]>> = {
   ],
   backups: ['zookeeper', 'iam'],
   preflight: ['override'],
+  notify: ['url', 'urlFile', 'headerFile', 'events'],
 };
 
 export function join(prefix: string, key: string | number): string {

@@ -20,6 +20,7 @@ import {
   type NodePorts,
   type NodeRole,
   type NodeSpec,
+  type NotifyHook,
   type Policy,
   PROBE_ROUTES,
   type ProbeRoute,
@@ -50,6 +51,7 @@ import {
 } from './fields';
 import type { Findings } from './findings';
 import { readLocalFile } from './local-files';
+import { readNotify } from './notify';
 import { AGENT_PING_TIMEOUT_MS } from './rules';
 
 /** The plan as parsed, before the version and config.yaml rules. Absent parts were invalid. */
@@ -76,6 +78,7 @@ export interface PlanDraft {
   backups: { zookeeper: 'take' | 'confirmed'; iam?: 'take' | 'confirmed' };
   preflightOverrides: string[];
   remoteWorkDir: string;
+  notify?: NotifyHook[];
 }
 
 const VARIANTS: readonly Variant[] = ['open', 'enterprise'];
@@ -254,6 +257,7 @@ function readPlan(ctx: FieldContext, root: Rec, path: string): PlanDraft {
     backups,
     preflightOverrides,
     remoteWorkDir,
+    notify: readNotify(ctx, root.notify),
   };
 }
 

@@ -23,6 +23,8 @@ import type {
   ScriptRunResult,
   SurveyEntry,
 } from './activity-types';
+import type { NotifyMessage } from './notify-message';
+import type { NotifyHook } from './plan';
 
 export interface PatchActivities {
   surveyNodes(targets: NodeTarget[], newConfigPath: string): Promise<SurveyEntry[]>;
@@ -49,4 +51,5 @@ export interface PatchActivities {
   readAgentBaseline(input: Pick<GateInput, 'target' | 'masters'>): Promise<AgentBaseline>;
   patchIsRunning(workflowId: string): Promise<boolean>;
   inspectClusterLock(lockWorkflowId: string): Promise<LockHolder>;
+  sendNotification(hook: NotifyHook, message: NotifyMessage): Promise<{ status: number }>;
 }

@@ -44,6 +44,10 @@ export const FailureTypes = {
   HttpUnavailable: 'HttpUnavailable',
   /** A remote command failed in a way worth retrying (a read, a staging download). */
   RemoteCommandFailed: 'RemoteCommandFailed',
+  /** A webhook did not answer or answered 5xx / 429: retryable. */
+  WebhookUnavailable: 'WebhookUnavailable',
+  /** A webhook refused the message (4xx), or its URL/header file cannot be used: not retried. */
+  WebhookRejected: 'WebhookRejected',
 } as const;
 
 export type FailureType = (typeof FailureTypes)[keyof typeof FailureTypes];

@@ -5,7 +5,7 @@
  * names and paths a shell would not need quoted, addresses that are addresses, ports, counts and
  * durations within their bounds. Pure (no Node built-ins): workflow code runs it.
  */
-import type { NodeRole, NodeSpec, Plan } from './plan';
+import { NOTIFY_EVENT_KINDS, type NodeRole, type NodeSpec, type Plan } from './plan';
 import { isPlainFileName, isVolatileRemoteDir, normalizeRemotePath, SAFE_REMOTE_PATH } from './remote-paths';
 
 export interface InputProblem {
@@ -27,6 +27,13 @@ export const DURATION_BOUNDS: Record<string, [number, number]> = {
 
 /** At most this many agents in flight at once, whatever the plan says. */
 export const MAX_AGENT_CONCURRENCY = 1_000;
+/** Webhooks a plan may list. */
+export const MAX_NOTIFY_HOOKS = 10;
+/** An http(s) URL without credentials or spaces (the plan check parses it fully). */
+const WEBHOOK_URL = /^https?:\/\/[^\s/@]+(\/\S*)?$/;
+
+/** Consecutive good polls a gate may require at most. */
+export const MAX_STABLE_POLLS = 100;
 /** The plan check's cap on the failure budget (setPolicy caps it at the number of agents). */
 export const MAX_FAILURE_BUDGET = 100_000;
 
@@ -79,6 +86,7 @@ export function planInputProblems(plan: unknown): InputProblem[] {
   checkHttp(p, bad);
   checkNodes(p, bad);
   checkPolicy(p, bad);
+  checkNotify(p, bad);
   if (!Array.isArray(p.preflightOverrides) || !p.preflightOverrides.every((c) => /^[a-z0-9-]{1,64}$/.test(String(c)))) {
     bad('preflight.override', 'must be a list of preflight check names');
   }
@@ -143,6 +151,32 @@ function checkHttp(p: Plan, bad: (f: string, m: string) => void): void {
   }
 }
 
+function checkNotify(p: Plan, bad: (f: string, m: string) => void): void {
+  if (p.notify === undefined) return;
+  if (!Array.isArray(p.notify) || p.notify.length > MAX_NOTIFY_HOOKS) {
+    bad('notify', `must be a list of at most ${MAX_NOTIFY_HOOKS} webhooks`);
+    return;
+  }
+  for (const [i, h] of p.notify.entries()) {
+    const field = `notify.${i}`;
+    if (!isRec(h)) {
+      bad(field, 'must be a webhook ({url} or {urlFile})');
+      continue;
+    }
+    const hasUrl = typeof h.url === 'string' && WEBHOOK_URL.test(h.url);
+    const hasFile = typeof h.urlFile === 'string' && h.urlFile.startsWith('/');
+    if (hasUrl === hasFile)
+      bad(
+        field,
+        'needs exactly one of url (http or https, no credentials) or urlFile (an absolute path on the worker)'
+      );
+    if (h.headerFile !== undefined && (typeof h.headerFile !== 'string' || !h.headerFile.startsWith('/')))
+      bad(`${field}.headerFile`, 'must be an absolute path on the worker');
+    if (!Array.isArray(h.events) || !h.events.every((e) => NOTIFY_EVENT_KINDS.includes(e)))
+      bad(`${field}.events`, `must be a list of: ${NOTIFY_EVENT_KINDS.join(', ')}`);
+  }
+}
+
 const SECTIONS: { key: 'masters' | 'agents' | 'publicAgents'; role: NodeRole }[] = [
   { key: 'masters', role: 'master' },
   { key: 'agents', role: 'agent' },
@@ -203,8 +237,8 @@ function checkPolicy(p: Plan, bad: (f: string, m: string) => void): void {
     bad('policy.gates', 'missing');
     return;
   }
-  if (!Number.isInteger(g.stablePolls) || g.stablePolls < 1 || g.stablePolls > 100) {
-    bad('policy.gates.stablePolls', 'must be a whole number from 1 to 100');
+  if (!Number.isInteger(g.stablePolls) || g.stablePolls < 1 || g.stablePolls > MAX_STABLE_POLLS) {
+    bad('policy.gates.stablePolls', `must be a whole number from 1 to ${MAX_STABLE_POLLS}`);
   }
   const timings: [string, unknown][] = [
     ['policy.gates.pollInterval', g.pollIntervalMs],

@@ -155,6 +155,46 @@ export interface Plan {
   preflightOverrides: string[];
   /** Directory on every host where dcos-patch keeps its run markers and script output. */
   remoteWorkDir: string;
+  /** Webhooks told about the patch as it goes (absent: none). */
+  notify?: NotifyHook[];
+}
+
+/** What a webhook can be told about. */
+export type NotifyEventKind =
+  | 'started'
+  | 'phase'
+  | 'decision-needed'
+  | 'node-failed'
+  | 'paused'
+  | 'resumed'
+  | 'window'
+  | 'finished'
+  | 'aborted';
+export const NOTIFY_EVENT_KINDS: readonly NotifyEventKind[] = [
+  'started',
+  'phase',
+  'decision-needed',
+  'node-failed',
+  'paused',
+  'resumed',
+  'window',
+  'finished',
+  'aborted',
+];
+
+/**
+ * One webhook: Slack-compatible JSON POSTed to it. The URL is in the plan (so in history) only
+ * when it holds no secret; a URL that is itself the secret (Slack's) and any auth header are
+ * read from files on the worker by the activity that sends.
+ */
+export interface NotifyHook {
+  url?: string;
+  /** A file on the worker holding the URL. */
+  urlFile?: string;
+  /** A file on the worker with one `Header-Name: value` per line, e.g. `Authorization: Bearer …`. */
+  headerFile?: string;
+  /** The events sent to it. */
+  events: NotifyEventKind[];
 }
 
 export const DEFAULT_PORTS: NodePorts = { exhibitor: 8181, mesosMaster: 5050, mesosAgent: 5051, marathon: 8080 };

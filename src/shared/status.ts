@@ -11,7 +11,8 @@ import type {
   RemoteRunState,
   ScriptRunResult,
 } from './activity-types';
-import type { NodeRole } from './plan';
+import type { NotifyState } from './notify-message';
+import type { GateTimings, NodeRole } from './plan';
 
 export type Phase =
   | 'plan'
@@ -40,7 +41,7 @@ export type NodeStateName =
   | 'waiting-decision'
   | 'aborted';
 
-export type Decision = 'retry' | 'skip' | 'abort' | 'approve' | 'override';
+export type Decision = 'retry' | 'skip' | 'abort' | 'approve' | 'override' | 'finish';
 
 export interface NodeStatus {
   id: string;
@@ -61,6 +62,8 @@ export interface NodeStatus {
   scriptRan?: boolean;
   /** Every attempt that did not end patched, and the last one when there were several: outcome and reason. */
   attemptLog?: AttemptRecord[];
+  /** An agent that failed within the failure budget: the question id a `decide … retry` names to retry it. */
+  retryQuestion?: string;
 }
 
 export interface AttemptRecord {
@@ -71,9 +74,14 @@ export interface AttemptRecord {
 }
 
 export interface PendingDecision {
+  /**
+   * The question's id (`q7`), new for every question: a decision names it, so a late or repeated
+   * answer to an older question is refused. Absent only on questions asked before ids existed.
+   */
+  id: string;
   /** Node id, or `survey` / `preflight` / `backups` / `bootstrap` / `agents` for phase-level questions. */
   subject: string;
-  kind: 'node-failed' | 'approve-master' | 'approve-agents' | 'preflight-failed' | 'step-failed';
+  kind: 'node-failed' | 'approve-master' | 'approve-agents' | 'preflight-failed' | 'step-failed' | 'agents-failed';
   reason: string;
   allowed: Decision[];
   sinceMs: number;
@@ -98,6 +106,8 @@ export interface PatchStatus {
     agentFailureBudget: number;
     approveEachMaster: boolean;
     approveBeforeAgents: boolean;
+    /** The gate timings in force for the nodes started from now (setPolicy changes them live). */
+    gates: GateTimings;
   };
   nodes: NodeStatus[];
   pending: PendingDecision[];
@@ -106,6 +116,12 @@ export interface PatchStatus {
   preflight: PreflightFinding[];
   /** Continue-as-new generations so far (history is bounded by rolling over). */
   generation: number;
+  /** Questions asked so far (the next one's id is `q<questionsAsked + 1>`); absent before ids existed. */
+  questionsAsked?: number;
+  /** Webhook deliveries (plan `notify:`): sent, failed, queued, the last failure. */
+  notifications?: NotifyState;
+  /** Set once the operator answered "finish" to the agents that failed within the budget. */
+  failedAgentsSettled?: boolean;
   /** Transitions with their reasons, newest last (bounded). */
   log: string[];
 }
@@ -164,5 +180,5 @@ export interface PatchReport {
   nodes: NodeStatus[];
   preflight: PreflightFinding[];
   /** Operator decisions in the order they were taken. */
-  decisions: { atMs: number; subject: string; decision: Decision; checks?: string[] }[];
+  decisions: { atMs: number; subject: string; decision: Decision; checks?: string[]; question?: string }[];
 }

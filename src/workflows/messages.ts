@@ -2,9 +2,10 @@
  * The control surface of a patch: the stable names the `temporal` CLI, the Web UI and our CLI
  * all use. `temporal workflow signal -w <id> --name pause`, `temporal workflow query -w <id>
  * --name status`, `temporal workflow update execute -w <id> --name decide --input
- * '{"subject":"master-10.0.0.12","decision":"retry"}'`.
+ * '{"subject":"master-10.0.0.12","decision":"retry","question":"q3"}'`.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { GateTimings } from '../shared/plan';
 import type { Decision, NodeProgress, PatchStatus } from '../shared/status';
 
 /** Finish the node(s) in flight, start no new one. Never expires on its own. */
@@ -21,6 +22,8 @@ export interface DecideInput {
   /** A node id (`master-10.0.0.12`), or `preflight` / `agents` for phase-level questions. */
   subject: string;
   decision: Decision;
+  /** The id of the question answered (`q7`, shown by status and watch); a failed agent's `retryQuestion`. */
+  question?: string;
   /** With `override`: the preflight checks to proceed past, each named. */
   checks?: string[];
   reason?: string;
@@ -32,5 +35,7 @@ export interface PolicyChange {
   agentFailureBudget?: number;
   approveEachMaster?: boolean;
   approveBeforeAgents?: boolean;
+  /** Gate timings for the nodes started from now; the agent window is the cluster's, not a policy. */
+  gates?: Partial<Omit<GateTimings, 'agentWindowMs'>>;
 }
 export const setPolicyUpdate = defineUpdate<PatchStatus['policy'], [PolicyChange]>('setPolicy');

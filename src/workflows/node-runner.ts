@@ -30,7 +30,7 @@ export async function runNode(run: PatchRun, node: NodeSpec, scriptUrl: string):
     newConfigPath: plan.config.newConfigPath,
     scriptUrl,
     masters: plan.masters,
-    gates: plan.policy.gates,
+    gates: state.gates(),
   };
   const scope = new CancellationScope();
   run.inflight.set(node.id, scope);

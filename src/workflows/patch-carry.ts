@@ -2,6 +2,7 @@
  * A patch's status at its start, and the compact form it is carried in across continue-as-new
  * (the history keeps payloads under 512 KiB, so what the plan already says is left out).
  */
+import type { NotifyMessage } from '../shared/notify-message';
 import type { NodeSpec, Plan } from '../shared/plan';
 import type { NodeStatus, PatchReport, PatchStatus } from '../shared/status';
 
@@ -9,6 +10,8 @@ export interface CarriedState {
   /** The status, its nodes packed (see packNodes). */
   status: Omit<PatchStatus, 'nodes'> & { nodes: PackedNode[] };
   decisions: PatchReport['decisions'];
+  /** Webhook messages not yet delivered, per webhook (the next run sends them). */
+  notifyQueues?: NotifyMessage[][];
 }
 
 /** A node's status without what the plan already says (id, role, address, child workflow id). */
@@ -59,12 +62,14 @@ export function initialStatus(plan: Plan, workflowId: string): PatchStatus {
       agentFailureBudget: plan.policy.agentFailureBudget,
       approveEachMaster: plan.policy.approveEachMaster,
       approveBeforeAgents: plan.policy.approveBeforeAgents,
+      gates: plan.policy.gates,
     },
     nodes: allNodesOf(plan).map(node),
     pending: [],
     activity: 'starting',
     preflight: [],
     generation: 0,
+    questionsAsked: 0,
     log: [],
   };
 }

@@ -26,6 +26,7 @@ import { installControl } from './control';
 import { refuseBadInput } from './input-check';
 import { takeClusterLock } from './lock';
 import { patchMetrics } from './metrics';
+import { Notifier } from './notifier';
 import type { PatchClusterInput, PatchRun } from './patch-run';
 import { type PatchEffects, PatchState } from './patch-state';
 import { agents } from './phases/agents';
@@ -65,6 +66,7 @@ function openRun(input: PatchClusterInput): PatchRun {
   const workflowId = workflowInfo().workflowId;
   const inflight: PatchRun['inflight'] = new Map();
   const metrics = patchMetrics(plan.cluster);
+  let notifier: Notifier | undefined;
   const effects: PatchEffects = {
     log: (line: string) => log.info(line),
     details: (text: string) => setCurrentDetails(text),
@@ -74,18 +76,20 @@ function openRun(input: PatchClusterInput): PatchRun {
     },
     nodeDone: metrics.nodeDone,
     pendingChanged: metrics.pending,
+    notify: (event) => notifier?.send(event),
   };
   const state = input.carried
     ? PatchState.resume(plan, input.carried, workflowId, effects)
     : PatchState.begin(plan, workflowId, effects);
+  notifier = new Notifier(plan, state.status, input.carried?.notifyQueues);
   if (input.carried) state.note(`continued as new (generation ${state.status.generation})`);
   metrics.pending(state.status.pending);
   const rolloverAfterNodes = input.rolloverAfterNodes ?? Number.POSITIVE_INFINITY;
-  return { plan, state, inflight, childrenThisRun: 0, rolloverAfterNodes, metrics };
+  return { plan, state, inflight, childrenThisRun: 0, rolloverAfterNodes, metrics, notifier };
 }
 
 /** The patch's search attributes (find it by cluster and versions) and its first log line. */
-function announce({ plan, state }: PatchRun): void {
+function announce({ plan, state, notifier }: PatchRun): void {
   upsertSearchAttributes([
     { key: DcosCluster, value: plan.cluster },
     { key: DcosFromVersion, value: plan.fromVersion },
@@ -93,7 +97,7 @@ function announce({ plan, state }: PatchRun): void {
     { key: DcosPatchPhase, value: state.phase },
   ]);
   const agentCount = plan.agents.length + plan.publicAgents.length;
-  state.note(
-    `patch ${plan.cluster} ${plan.fromVersion} → ${plan.toVersion}: ${plan.masters.length} masters, ${agentCount} agents`
-  );
+  const line = `patch ${plan.cluster} ${plan.fromVersion} → ${plan.toVersion}: ${plan.masters.length} masters, ${agentCount} agents`;
+  state.note(line);
+  notifier.send({ event: 'started', text: `started: ${line}` });
 }

@@ -6,6 +6,7 @@ import type { CancellationScope } from '@temporalio/workflow';
 import type { NodeTarget } from '../shared/activity-types';
 import type { NodeSpec, Plan } from '../shared/plan';
 import type { PatchMetrics } from './metrics';
+import type { Notifier } from './notifier';
 import type { CarriedState } from './patch-carry';
 import type { PatchState } from './patch-state';
 
@@ -18,6 +19,8 @@ export interface PatchRun {
   /** Roll the history over after this many node workflows in one run. */
   rolloverAfterNodes: number;
   metrics: PatchMetrics;
+  /** The plan's webhooks (a no-op without `notify:`). */
+  notifier: Notifier;
   /** The agents' pre-staging, under way beside the masters (agents wait for it before the first starts). */
   prestaging?: Promise<void>;
 }

@@ -5,8 +5,8 @@
  * drive the same transitions with none.
  */
 import type { SurveyEntry } from '../shared/activity-types';
-import type { NodeSpec, Plan } from '../shared/plan';
-import { MAX_AGENT_CONCURRENCY } from '../shared/plan-input';
+import type { PatchEvent } from '../shared/notify-message';
+import type { GateTimings, NodeSpec, Plan } from '../shared/plan';
 import type {
   AttemptRecord,
   NodeResult,
@@ -16,8 +16,10 @@ import type {
   PendingDecision,
   Phase,
 } from '../shared/status';
+import { type Answered, questionId, whatItAnswers } from './answers';
 import type { DecideInput, PolicyChange } from './messages';
 import { type CarriedState, initialStatus, packNodes, unpackNodes } from './patch-carry';
+import { policyProblem } from './policy-rules';
 
 /** What the state asks of its surroundings; every one optional (tests pass none). */
 export interface PatchEffects {
@@ -31,14 +33,19 @@ export interface PatchEffects {
   nodeDone?(role: string, outcome: NodeStatus['state'] | 'ended'): void;
   /** The open questions changed (metrics). */
   pendingChanged?(pending: PendingDecision[]): void;
+  /** Something an operator wants to hear about happened (webhooks). */
+  notify?(event: PatchEvent): void;
 }
 
-export type Question = Omit<PendingDecision, 'sinceMs'>;
+/** Phases that end the patch: their news is the finished/aborted message, not a phase message. */
+const FINAL_PHASES: readonly Phase[] = ['done', 'aborted', 'failed'];
+
+export type Question = Omit<PendingDecision, 'sinceMs' | 'id'>;
 
 const LOG_LINES = 60;
-/** What setPolicy may change on a running patch. */
-const POLICY_KEYS = ['agentConcurrency', 'agentFailureBudget', 'approveEachMaster', 'approveBeforeAgents'] as const;
 const ATTEMPTS_KEPT = 10;
+/** Failed agents named in the closing question (the status lists them all). */
+const FAILED_NAMED = 5;
 
 /** Human label used in summaries: "master 10.0.0.12". */
 export function nodeLabel(node: { role: string; address: string }): string {
@@ -133,6 +140,8 @@ export class PatchState {
     this.status.phaseStartedAtMs = Date.now();
     this.effects.phaseEntered?.(phase);
     this.note(`phase ${phase}`);
+    if (!FINAL_PHASES.includes(phase))
+      this.effects.notify?.({ event: 'phase', subject: phase, text: `phase ${phase}` });
     this.doing(`entered phase ${phase}`);
   }
 
@@ -140,13 +149,18 @@ export class PatchState {
 
   pause(reason?: string): void {
     if (!this.status.paused) {
-      this.note(`paused${reason ? `: ${reason}` : ''} (nodes in flight finish; no new node starts)`);
+      const line = `paused${reason ? `: ${reason}` : ''} (nodes in flight finish; no new node starts)`;
+      this.note(line);
+      this.effects.notify?.({ event: 'paused', text: line });
     }
     this.status.paused = true;
   }
 
   resume(): void {
-    if (this.status.paused) this.note('resumed');
+    if (this.status.paused) {
+      this.note('resumed');
+      this.effects.notify?.({ event: 'resumed', text: 'resumed' });
+    }
     this.status.paused = false;
   }
 
@@ -158,29 +172,45 @@ export class PatchState {
     this.effects.abortRequested?.();
   }
 
-  /** Open a question for the operator ("blocked, needs you"). */
-  ask(q: Question): void {
-    this.status.pending.push({ ...q, sinceMs: Date.now() });
+  /** A new question id, never used before in this patch (carried across continue-as-new). */
+  private nextQuestionId(): string {
+    this.status.questionsAsked = (this.status.questionsAsked ?? 0) + 1;
+    return questionId(this.status.questionsAsked);
+  }
+
+  /** Open a question for the operator ("blocked, needs you"); its id is what the answer names. */
+  ask(q: Question): string {
+    const id = this.nextQuestionId();
+    this.status.pending.push({ id, ...q, sinceMs: Date.now() });
     this.effects.pendingChanged?.(this.status.pending);
-    this.note(`waiting for a decision on ${q.subject}: ${q.reason} (${q.allowed.join(' / ')})`);
-    this.doing(
-      `BLOCKED, needs you: ${q.subject} — ${q.reason}. Decide with: dcos-patch decide ${this.status.workflowId} ${q.subject} ${q.allowed.join('|')}`
-    );
+    this.note(`waiting for a decision on ${q.subject} (${id}): ${q.reason} (${q.allowed.join(' / ')})`);
+    const command = `dcos-patch decide ${this.status.workflowId} ${q.subject} ${q.allowed.join('|')} --question ${id}`;
+    this.doing(`BLOCKED, needs you: ${q.subject} — ${q.reason}. Decide with: ${command}`);
+    this.effects.notify?.({
+      event: 'decision-needed',
+      subject: q.subject,
+      question: id,
+      command,
+      text: `needs you: ${q.subject} — ${q.reason}. Decide with: ${command}`,
+    });
+    return id;
   }
 
   /** Why this decision cannot be taken now (the update's validator), or undefined. */
   decisionProblem(d: DecideInput): string | undefined {
     // Any client can send this update (the temporal CLI with hand-written JSON): check its shape.
     if (typeof d?.subject !== 'string') return 'subject must be a node id or phase name (a string)';
+    if (d.question !== undefined && typeof d.question !== 'string') {
+      return 'question must be the id of the question answered (a string such as "q3", shown by status)';
+    }
     const checks: unknown = d.checks;
     if (checks !== undefined && (!Array.isArray(checks) || !checks.every((c) => typeof c === 'string'))) {
       return 'checks must be a list of check names, e.g. ["exhibitor-serving"]';
     }
-    const p = this.status.pending.find((x) => x.subject === d.subject);
-    if (!p) {
-      const waiting = this.status.pending.map((x) => x.subject).join(', ') || 'nothing';
-      return `no decision is pending for ${d.subject}; waiting on: ${waiting}`;
-    }
+    const answered = this.answers(d);
+    if ('problem' in answered) return answered.problem;
+    if ('retryOf' in answered) return this.retryProblem(answered.retryOf, d);
+    const p = answered.question;
     if (!p.allowed.includes(d.decision)) {
       return `${d.subject}: ${d.decision} is not allowed here; choose one of ${p.allowed.join(', ')}`;
     }
@@ -192,17 +222,54 @@ export class PatchState {
     return undefined;
   }
 
-  /** Take a validated decision: close its question and apply it. */
+  private answers(d: DecideInput): Answered {
+    return whatItAnswers({ status: this.status, decisions: this.decisions, node: (id) => this.byId.get(id) }, d);
+  }
+
+  /**
+   * An answer naming no question reaches the handler only from a history recorded before
+   * questions had ids (the validator refuses it now; replay does not run validators): it answered
+   * the question open on its subject then, so it does now.
+   */
+  private unnamedAnswer(d: DecideInput): Answered {
+    const open = this.status.pending.find((p) => p.subject === d.subject);
+    if (open) return { question: open };
+    const n = this.byId.get(d.subject);
+    return n?.state === 'failed' ? { retryOf: n } : { problem: 'nothing open' };
+  }
+
+  /** A retry of an agent that failed within the budget: only a retry, only while agents are patched. */
+  private retryProblem(n: NodeStatus, d: DecideInput): string | undefined {
+    if (d.decision !== 'retry') {
+      return `${n.id} failed within the failure budget: retry is the only decision for it (it already counts as failed)`;
+    }
+    if (this.phase !== 'agents' || this.aborting) {
+      return `${n.id} can be retried only during the agent phase; the patch is ${this.aborting ? 'aborting' : `in phase ${this.phase}`}`;
+    }
+    return n.state === 'failed' ? undefined : `${n.id} is ${n.state}, not failed: nothing to retry`;
+  }
+
+  /** Take a validated decision: close its question (or retry its agent) and apply it. */
   decide(d: DecideInput): string {
-    const p = this.status.pending.find((x) => x.subject === d.subject)!;
-    this.status.pending = this.status.pending.filter((x) => x !== p);
-    this.effects.pendingChanged?.(this.status.pending);
-    this.decisions.push({ atMs: Date.now(), subject: d.subject, decision: d.decision, checks: d.checks });
+    const answered = d.question === undefined ? this.unnamedAnswer(d) : this.answers(d);
+    const question = 'question' in answered ? answered.question : undefined;
+    if (question) {
+      this.status.pending = this.status.pending.filter((x) => x !== question);
+      this.effects.pendingChanged?.(this.status.pending);
+    }
+    this.decisions.push({
+      atMs: Date.now(),
+      subject: d.subject,
+      decision: d.decision,
+      checks: d.checks,
+      question: question?.id ?? d.question,
+    });
     this.note(
-      `decision for ${d.subject}: ${d.decision}${d.checks ? ` ${d.checks.join(',')}` : ''}${d.reason ? ` (${d.reason})` : ''}`
+      `decision for ${d.subject}${d.question ? ` (${d.question})` : ''}: ${d.decision}${d.checks ? ` ${d.checks.join(',')}` : ''}${d.reason ? ` (${d.reason})` : ''}`
     );
-    this.apply(p, d);
-    return `${d.decision} accepted for ${d.subject}`;
+    if (question) this.apply(question, d);
+    else if ('retryOf' in answered) this.retryAgent(answered.retryOf);
+    return `${d.decision} accepted for ${d.subject}${d.question ? ` (${d.question})` : ''}`;
   }
 
   private apply(p: PendingDecision, d: DecideInput): void {
@@ -223,36 +290,42 @@ export class PatchState {
       if (d.decision === 'override') this.overridePreflight(d.checks ?? []);
       if (d.decision === 'retry') this.status.preflight = [];
     }
+    if (p.kind === 'agents-failed') {
+      if (d.decision === 'retry') for (const n of this.failedWithinBudget()) this.retryAgent(n);
+      if (d.decision === 'finish') this.status.failedAgentsSettled = true;
+    }
+  }
+
+  /** The agent gets another attempt: pending again, its failure no longer counted. */
+  private retryAgent(n: NodeStatus): void {
+    n.decisions = [...(n.decisions ?? []), 'retry'];
+    delete n.retryQuestion;
+    n.state = 'pending';
+    // The closing question about failed agents has nothing left to ask once none is failed.
+    const closing = this.status.pending.find((p) => p.kind === 'agents-failed');
+    if (closing && this.failedWithinBudget().length === 0) {
+      this.status.pending = this.status.pending.filter((p) => p !== closing);
+      this.effects.pendingChanged?.(this.status.pending);
+      this.note(`question ${closing.id} withdrawn: no agent is failed any more`);
+    }
   }
 
   /** Why this policy change is refused (the update's validator), or undefined. */
   policyProblem(c: PolicyChange): string | undefined {
-    if (typeof c !== 'object' || c === null || Array.isArray(c)) {
-      return 'a policy change is an object, e.g. {"agentConcurrency": 4}';
-    }
-    const unknown = Object.keys(c).filter((k) => !(POLICY_KEYS as readonly string[]).includes(k));
-    if (unknown.length) return `unknown policy key ${unknown.join(', ')}; the keys are ${POLICY_KEYS.join(', ')}`;
-    if (Object.keys(c).length === 0)
-      return `the policy change names nothing to change; the keys are ${POLICY_KEYS.join(', ')}`;
-    for (const k of ['approveEachMaster', 'approveBeforeAgents'] as const) {
-      if (c[k] !== undefined && typeof c[k] !== 'boolean') return `${k} must be true or false`;
-    }
-    const agents = this.agents().length;
-    const c1 = c.agentConcurrency;
-    if (c1 !== undefined && (!Number.isInteger(c1) || c1 < 1 || c1 > MAX_AGENT_CONCURRENCY)) {
-      return `agentConcurrency must be a whole number from 1 to ${MAX_AGENT_CONCURRENCY}`;
-    }
-    const b = c.agentFailureBudget;
-    if (b !== undefined && (!Number.isInteger(b) || b < 0 || b > agents)) {
-      return `agentFailureBudget must be a whole number from 0 to ${agents} (the number of agents)`;
-    }
-    return undefined;
+    return policyProblem(c, this.agents().length);
   }
 
   changePolicy(c: PolicyChange): PatchStatus['policy'] {
-    Object.assign(this.status.policy, c);
+    const { gates, ...rest } = c;
+    Object.assign(this.status.policy, rest);
+    if (gates) this.status.policy.gates = { ...this.gates(), ...gates };
     this.note(`policy changed: ${JSON.stringify(c)}`);
     return this.status.policy;
+  }
+
+  /** The gate timings in force for a node starting now (a carried status from an older run may have none). */
+  gates(): GateTimings {
+    return { ...this.plan.policy.gates, ...this.status.policy.gates };
   }
 
   // ---- survey and preflight ---------------------------------------------------------------------
@@ -290,6 +363,7 @@ export class PatchState {
     const n = this.node(node.id);
     n.attempts += 1;
     n.state = 'patching';
+    delete n.retryQuestion;
     n.startedAtMs = Date.now();
     n.finishedAtMs = undefined;
     n.note = 'in progress';
@@ -324,6 +398,15 @@ export class PatchState {
     if (result.outcome !== 'patched' || n.attempts > 1) this.recordAttempt(n, result.outcome, n.note);
     this.effects.nodeDone?.(node.role, n.state);
     this.note(`${nodeLabel(node)}: ${result.outcome} — ${result.summary}`);
+    if (n.state === 'failed') this.nodeFailedNews(node, n);
+  }
+
+  private nodeFailedNews(node: NodeSpec, n: NodeStatus): void {
+    this.effects.notify?.({
+      event: 'node-failed',
+      subject: node.id,
+      text: `${nodeLabel(node)} failed (attempt ${n.attempts}): ${n.note ?? ''}`,
+    });
   }
 
   /** The node workflow ended without a result (cancelled by an abort, or failed itself). */
@@ -335,6 +418,7 @@ export class PatchState {
     this.recordAttempt(n, 'ended', n.note);
     this.effects.nodeDone?.(node.role, 'ended');
     this.note(`${nodeLabel(node)}: ${n.state} — ${n.note}`);
+    if (n.state === 'failed') this.nodeFailedNews(node, n);
   }
 
   private recordAttempt(n: NodeStatus, outcome: AttemptRecord['outcome'], reason: string): void {
@@ -356,7 +440,10 @@ export class PatchState {
     const failed = this.failedAgents();
     const budget = this.status.policy.agentFailureBudget;
     if (failed <= budget) {
-      this.note(`${id} failed within the failure budget (${failed}/${budget}); continuing`);
+      n.retryQuestion = this.nextQuestionId();
+      this.note(
+        `${id} failed within the failure budget (${failed}/${budget}); continuing. Retry it with: dcos-patch decide ${this.status.workflowId} ${id} retry --question ${n.retryQuestion}`
+      );
       return;
     }
     n.state = 'waiting-decision';
@@ -366,6 +453,31 @@ export class PatchState {
       reason: `${n.note ?? 'failed'} (agent failures ${failed} > budget ${budget})`,
       allowed: ['retry', 'skip', 'abort'],
     });
+  }
+
+  private failedWithinBudget(): NodeStatus[] {
+    return this.agents()
+      .map((a) => this.node(a.id))
+      .filter((n) => n.state === 'failed');
+  }
+
+  /**
+   * The agent phase is about to end with agents that failed within the budget: ask once whether
+   * to retry them or finish. True when the question was opened now.
+   */
+  askAboutFailedAgents(): boolean {
+    if (this.aborting || this.status.failedAgentsSettled || this.isAsking('agents')) return false;
+    const failed = this.failedWithinBudget();
+    if (failed.length === 0) return false;
+    const named = failed.slice(0, FAILED_NAMED).map((n) => n.id);
+    const more = failed.length > FAILED_NAMED ? ` and ${failed.length - FAILED_NAMED} more` : '';
+    this.ask({
+      subject: 'agents',
+      kind: 'agents-failed',
+      reason: `${failed.length} agents failed within the budget (${named.join(', ')}${more}): retry them, or finish the patch with them unpatched`,
+      allowed: ['retry', 'finish', 'abort'],
+    });
+    return true;
   }
 
   /** The phase the abort was asked in. */

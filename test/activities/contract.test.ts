@@ -29,6 +29,7 @@ test('the activities module exports exactly the contract activities, all functio
     'readNodeState',
     'runPatchScript',
     'runPreflight',
+    'sendNotification',
     'stageScript',
     'surveyNodes',
     'takeBackups',

@@ -277,17 +277,30 @@ describe('dcos-patch CLI against a real Temporal dev server', { concurrency: tru
       async () => (await statusOf(plan.id)).pending.some((p) => p.subject === 'master-10.0.0.12'),
       'the failed master to ask for a decision'
     );
+    const q = (await statusOf(plan.id)).pending.find((p) => p.subject === 'master-10.0.0.12')!.id;
     const blocked = await cli(['status', plan.id], e);
     assert.equal(blocked.code, 1, 'a failed node makes status exit 1');
     assert.match(blocked.stdout, /NEEDS YOU/);
-    assert.match(blocked.stdout, new RegExp(`dcos-patch decide ${plan.id} master-10\\.0\\.0\\.12 retry`));
-    const wrong = await cli(['decide', plan.id, 'master-10.0.0.12', 'skip'], e);
+    assert.match(
+      blocked.stdout,
+      new RegExp(`dcos-patch decide ${plan.id} master-10\\.0\\.0\\.12 retry --question ${q}`)
+    );
+    const unnamed = await cli(['decide', plan.id, 'master-10.0.0.12', 'retry'], e);
+    assert.equal(unnamed.code, 4, 'an answer must name its question');
+    assert.match(unnamed.stderr, new RegExp(`name the question you answer: ${q} \\(master-10\\.0\\.0\\.12`));
+    const wrong = await cli(['decide', plan.id, 'master-10.0.0.12', 'skip', '--question', q], e);
     assert.equal(wrong.code, 4, 'skip is not allowed for a master');
     assert.match(wrong.stderr, /skip is not allowed here; choose one of retry, abort/);
 
-    const ok = await cli(['decide', plan.id, '10.0.0.12', 'retry', '--reason', 'flaky disk'], e);
+    // Keep the patch running (at the third master) while the same answer is sent again.
+    const third = cluster.hold('master-10.0.0.13:exhibitor-converged');
+    const ok = await cli(['decide', plan.id, '10.0.0.12', 'retry', '--question', q, '--reason', 'flaky disk'], e);
     assert.equal(ok.code, 0, ok.stderr);
-    assert.match(ok.stdout, /retry accepted for master-10\.0\.0\.12/);
+    assert.match(ok.stdout, new RegExp(`retry accepted for master-10\\.0\\.0\\.12 \\(${q}\\)`));
+    const again = await cli(['decide', plan.id, '10.0.0.12', 'retry', '--question', q], e);
+    assert.equal(again.code, 4, 'the same answer sent twice is refused');
+    assert.match(again.stderr, new RegExp(`question ${q} was already answered \\(retry for master-10\\.0\\.0\\.12\\)`));
+    third.release();
     assert.equal(await closed(env.client, plan.id), 'COMPLETED');
 
     const md = await cli(['report', plan.id], e);
@@ -315,6 +328,17 @@ describe('dcos-patch CLI against a real Temporal dev server', { concurrency: tru
     const st = (await statusJson(e, plan.id)).status!;
     assert.equal(st.policy.agentConcurrency, 3);
     assert.equal(st.policy.agentFailureBudget, 1);
+    const timed = await cli(
+      ['set', plan.id, '--poll-interval', '2s', '--stable-polls', '2', '--script-timeout', '20m'],
+      e
+    );
+    assert.equal(timed.code, 0, timed.stderr);
+    assert.match(timed.stdout, /gates: poll 2s × 2 stable, .* script 20m/);
+    assert.equal((await statusJson(e, plan.id)).status!.policy.gates.pollIntervalMs, 2_000);
+    const tooShort = await cli(['set', plan.id, '--poll-interval', '10ms'], e);
+    assert.equal(tooShort.code, 4, 'the workflow refuses a timing out of bounds');
+    assert.match(tooShort.stderr, /gates\.pollIntervalMs must be a whole number of milliseconds from 50/);
+    assert.equal((await cli(['set', plan.id, '--poll-interval', '5 minutes'], e)).code, 2, 'not a duration');
     assert.equal((await cli(['set', plan.id], e)).code, 2, 'nothing to set');
     assert.equal((await cli(['set', plan.id, '--approve-each-master', 'perhaps'], e)).code, 2);
     hold.release();
@@ -366,6 +390,16 @@ describe('dcos-patch CLI against a real Temporal dev server', { concurrency: tru
     const plan = planFixture({ failureBudget: 1 });
     const started = await cli(['start', plan.planPath], e);
     assert.equal(started.code, 0, started.stderr);
+    // Within the budget the agents go on; before the patch closes it asks once: retry them / finish.
+    await waitFor(
+      async () => (await statusOf(plan.id)).pending.some((p) => p.kind === 'agents-failed'),
+      'the question about the agent that failed within the budget',
+      90_000
+    );
+    const q = (await statusOf(plan.id)).pending.find((p) => p.kind === 'agents-failed')!;
+    assert.match(q.reason, /1 agents failed within the budget \(agent-10\.0\.1\.1\)/);
+    const finish = await cli(['decide', plan.id, 'agents', 'finish', '--question', q.id], e);
+    assert.equal(finish.code, 0, finish.stderr);
     assert.equal(await closed(env.client, plan.id), 'FAILED');
 
     const md = await cli(['report', plan.id], e);

@@ -74,10 +74,15 @@ test('start, list, watch/detach, pause, set, resume, sim fault, decide skip, rep
     );
     const status = await cli(['status', id, '--json'], e);
     assert.equal(status.code, 1, 'status of a patch waiting on a failed node exits 1');
-    const decided = await cli(['decide', id, agent.address, 'skip', '--reason', 'will reimage it'], e);
+    const question = /--question (q\d+)/.exec(await statusText())![1]!;
+    const decided = await cli(
+      ['decide', id, agent.address, 'skip', '--question', question, '--reason', 'will reimage it'],
+      e
+    );
     assert.equal(decided.code, 0, decided.stderr);
-    const nothing = await cli(['decide', id, agent.id, 'retry'], e);
-    assert.equal(nothing.code, 4, 'nothing pending any more');
+    const late = await cli(['decide', id, agent.id, 'retry', '--question', question], e);
+    assert.equal(late.code, 4, 'a late answer to the question already answered is refused');
+    assert.match(late.stderr, /already answered \(skip/);
 
     const watched = await cli(['watch', id], e, 120_000);
     assert.equal(watched.code, 1, 'the patch completed with a skipped agent: exit 1');

@@ -7,6 +7,7 @@
 import { ApplicationFailure, heartbeat, sleep } from '@temporalio/activity';
 import { Worker } from '@temporalio/worker';
 import { inspectClusterLock, patchIsRunning } from '../../src/activities/cluster-lock';
+import { sendNotification } from '../../src/activities/notify';
 import type { PatchActivities } from '../../src/shared/activity-contract';
 import type {
   GateInput,
@@ -104,9 +105,10 @@ export class StubCluster {
         return { gate: name, passed: true, polls, observation: `${name} held`, tookMs: Date.now() - started };
       };
     return {
-      // The cluster lock talks to the real Temporal server only: the real activities.
+      // The cluster lock talks to the real Temporal server only, notifications to a real receiver: the real activities.
       patchIsRunning,
       inspectClusterLock,
+      sendNotification,
       async surveyNodes(targets) {
         await sleep(c.timings.stepMs);
         return targets.map(state);

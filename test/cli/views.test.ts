@@ -8,6 +8,7 @@ import { renderReportMarkdown } from '../../src/cli/render/report';
 import { estimateRemainingMs, plainEvents, renderView } from '../../src/cli/render/watch-view';
 import type { Snapshot } from '../../src/cli/snapshot';
 import { describeHeartbeat } from '../../src/cli/snapshot';
+import { DEFAULT_POLICY } from '../../src/shared/plan';
 import type { NodeStatus, PatchReport, PatchStatus } from '../../src/shared/status';
 
 const T0 = Date.UTC(2026, 0, 1, 12, 0, 0);
@@ -33,7 +34,13 @@ function status(over: Partial<PatchStatus> = {}): PatchStatus {
     abortRequested: false,
     startedAtMs: T0,
     phaseStartedAtMs: T0,
-    policy: { agentConcurrency: 2, agentFailureBudget: 0, approveEachMaster: false, approveBeforeAgents: false },
+    policy: {
+      agentConcurrency: 2,
+      agentFailureBudget: 0,
+      approveEachMaster: false,
+      approveBeforeAgents: false,
+      gates: DEFAULT_POLICY.gates,
+    },
     nodes: [
       node('master-10.0.0.11', 'patched', { startedAtMs: T0, finishedAtMs: T0 + 60_000 }),
       node('master-10.0.0.12', 'patching', {
@@ -142,6 +149,7 @@ describe('the watch view', () => {
       ],
       pending: [
         {
+          id: 'q4',
           subject: 'preflight',
           kind: 'preflight-failed',
           reason: '2 preflight check(s) failed',
@@ -155,15 +163,54 @@ describe('the watch view', () => {
     );
     assert.match(
       text,
-      /NEEDS YOU \(blocked until you decide\):\n {2}preflight — preflight-failed: 2 preflight check\(s\) failed \(waiting 5s\)/
+      /NEEDS YOU \(blocked until you decide\):\n {2}q4 preflight — preflight-failed: 2 preflight check\(s\) failed \(waiting 5s\)/
     );
-    assert.match(text, new RegExp(`^ {4}dcos-patch --address t:7233 decide ${ID} preflight retry$`, 'm'));
+    assert.match(text, new RegExp(`^ {4}dcos-patch --address t:7233 decide ${ID} preflight retry --question q4$`, 'm'));
     assert.match(
       text,
       new RegExp(
-        `^ {4}dcos-patch --address t:7233 decide ${ID} preflight override --checks marathon-constraints,disk-space$`,
+        `^ {4}dcos-patch --address t:7233 decide ${ID} preflight override --checks marathon-constraints,disk-space --question q4$`,
         'm'
       )
+    );
+  });
+
+  test('agents failed within the budget come with their retry command; attempts and webhook failures are shown', () => {
+    const st = status({
+      phase: 'agents',
+      nodes: [
+        node('master-10.0.0.11', 'patched'),
+        node('agent-10.0.1.1', 'failed', { note: 'script exited 3', attempts: 1, retryQuestion: 'q7' }),
+        node('agent-10.0.1.2', 'patched', {
+          attempts: 2,
+          note: 'patched 2.1.4 → 2.1.5',
+          attemptLog: [
+            { attempt: 1, outcome: 'failed', reason: 'agent-registered: not registered after 5m' },
+            { attempt: 2, outcome: 'patched', reason: 'patched 2.1.4 → 2.1.5' },
+          ],
+        }),
+      ],
+      notifications: {
+        hooks: 2,
+        sent: 9,
+        failed: 1,
+        queued: 2,
+        seq: 12,
+        lastFailure: 'webhook 2, message 3 (phase): answered HTTP 404',
+      },
+    });
+    const text = renderView(snap(st, { live: {} }), { nowMs: T0 + 5_000 }).join('\n');
+    assert.match(text, /FAILED WITHIN THE BUDGET \(the patch goes on; retry any while it runs\):/);
+    assert.match(text, new RegExp(`^ {4}dcos-patch decide ${ID} agent-10\\.0\\.1\\.1 retry --question q7$`, 'm'));
+    assert.match(text, /agent-10\.0\.1\.2 .* earlier: #1 failed: agent-registered: not registered after 5m/);
+    assert.match(
+      text,
+      /notifications: 9 sent · 2 waiting · 1 failed \(last: webhook 2, message 3 \(phase\): answered HTTP 404\)/
+    );
+    const plain = plainEvents(snap(st, { live: {} })).map((e) => e.text);
+    assert.ok(
+      plain.includes(`failed within the budget: dcos-patch decide ${ID} agent-10.0.1.1 retry --question q7`),
+      plain.join('\n')
     );
   });
 

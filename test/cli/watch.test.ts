@@ -9,6 +9,8 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type Server, type Socket, connect as tcpConnect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { statusQuery } from '../../src/workflows/messages';
+import { answer } from '../helpers/decide';
 import { startTestEnvironment, uniqueTaskQueue } from '../helpers/temporal';
 import { cleanFixtures } from '../plan/fixture';
 import { BIN, type CliEnv, cli, closed, planFixture, spawnCli, waitFor } from './helpers';
@@ -115,6 +117,14 @@ describe('dcos-patch watch', { concurrency: true }, () => {
       hold.release();
       await new Promise((r) => setTimeout(r, 1_000));
       await proxy.up();
+      // The agent failed within the budget: before closing the patch asks once (retry them / finish).
+      const h = env.client.workflow.getHandle(plan.id);
+      await waitFor(
+        async () => (await h.query(statusQuery)).pending.some((p) => p.kind === 'agents-failed'),
+        'the closing question about the failed agent',
+        60_000
+      );
+      await answer(h, 'agents', 'finish');
       const end = await w.done;
       if (process.env.DCOS_PATCH_TEST_SHOW) console.log(`--- piped watch ---\n${end.stdout}`);
       assert.equal(end.code, 1, end.stderr);

@@ -10,7 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
 import { closeAllSsh } from '../../src/activities/ssh';
 import type { SimCluster } from '../../src/sim';
-import { decideUpdate } from '../../src/workflows/messages';
+import { answer } from '../helpers/decide';
 import {
   diagnosticCommands,
   failedReport,
@@ -44,7 +44,7 @@ describe('each fault the simulator injects leads to the documented behaviour', (
       assert.match(n.summary, /exit(ed)? (code )?3|code 3/);
       assert.match(diagnosticCommands(n), /journalctl -u dcos-mesos-slave/);
       assert.equal(scriptRuns(r.cluster, r.cluster.agents[1]!.id), 0, 'no other agent started while asking');
-      await r.h.executeUpdate(decideUpdate, { args: [{ subject: agent.id, decision: 'skip' }] });
+      await answer(r.h, agent.id, 'skip');
       const report = await failedReport(r.h);
       assert.equal(report.outcome, 'completed-with-failures');
       assert.match(report.message, new RegExp(agent.id));
@@ -62,7 +62,7 @@ describe('each fault the simulator injects leads to the documented behaviour', (
       const n = await nodeResult(env, r, agent.id);
       assert.equal(n.failureType, 'ScriptTimeout');
       assert.match(diagnosticCommands(n), /journalctl/);
-      await r.h.executeUpdate(decideUpdate, { args: [{ subject: agent.id, decision: 'abort' }] });
+      await answer(r.h, agent.id, 'abort');
       const report = await failedReport(r.h);
       assert.equal(report.outcome, 'aborted');
       assert.equal(r.cluster.truth().hosts[agent.id]?.scriptInvocations, 1, 'the hung script was started once');
@@ -81,11 +81,11 @@ describe('each fault the simulator injects leads to the documented behaviour', (
       assert.match(diagnosticCommands(n), /journalctl -u dcos-mesos-master/);
       assert.match(diagnosticCommands(n), /systemctl/);
       await assert.rejects(
-        r.h.executeUpdate(decideUpdate, { args: [{ subject: m.id, decision: 'skip' }] }),
+        answer(r.h, m.id, 'skip'),
         (e) => e instanceof WorkflowUpdateFailedError && /not allowed/.test(String(e.cause?.message))
       );
       assert.equal(scriptRuns(r.cluster, r.cluster.masters[1]!.id), 0, 'the next master never started');
-      await r.h.executeUpdate(decideUpdate, { args: [{ subject: m.id, decision: 'abort' }] });
+      await answer(r.h, m.id, 'abort');
       const report = await failedReport(r.h);
       assert.equal(report.outcome, 'aborted');
       assert.equal(r.cluster.truth().maxMastersDownAtOnce, 1);
@@ -101,7 +101,7 @@ describe('each fault the simulator injects leads to the documented behaviour', (
       assert.match(p.reason, /exhibitor/i);
       assert.equal(scriptRuns(r.cluster, m.id), 0, 'no master touched');
       r.cluster.clearFaults(m.id);
-      await r.h.executeUpdate(decideUpdate, { args: [{ subject: 'backups', decision: 'retry' }] });
+      await answer(r.h, 'backups', 'retry');
       const report = await r.h.result();
       assert.equal(report.outcome, 'succeeded', report.message);
       assert.ok(r.cluster.truth().backups.zookeeper.length >= 1, 'a ZooKeeper snapshot was taken');
@@ -119,7 +119,7 @@ describe('each fault the simulator injects leads to the documented behaviour', (
       assert.match(diagnosticCommands(n), /journalctl -u dcos-exhibitor/);
       assert.equal(scriptRuns(r.cluster, r.cluster.masters[1]!.id), 0, 'the next master waits');
       r.cluster.clearFaults(m.id);
-      await r.h.executeUpdate(decideUpdate, { args: [{ subject: m.id, decision: 'retry' }] });
+      await answer(r.h, m.id, 'retry');
       const report = await r.h.result();
       assert.equal(report.outcome, 'succeeded', report.message);
       const again = await nodeResult(env, r, m.id, 2);
@@ -141,7 +141,7 @@ describe('each fault the simulator injects leads to the documented behaviour', (
       assert.equal(n.failedStep, 'mesos-version');
       assert.match(n.summary, /1\.9\.0/);
       assert.ok(n.diagnostics, 'diagnostics collected');
-      await r.h.executeUpdate(decideUpdate, { args: [{ subject: m.id, decision: 'abort' }] });
+      await answer(r.h, m.id, 'abort');
       assert.equal((await failedReport(r.h)).outcome, 'aborted');
       assert.equal(scriptRuns(r.cluster, r.cluster.agents[0]!.id), 0, 'no agent touched');
     });
@@ -156,7 +156,7 @@ describe('each fault the simulator injects leads to the documented behaviour', (
       assert.equal(n.failedStep, 'cockroach-replicated');
       assert.match(n.summary, /underreplicated|under-replicated/i);
       r.cluster.clearFaults(m.id);
-      await r.h.executeUpdate(decideUpdate, { args: [{ subject: m.id, decision: 'retry' }] });
+      await answer(r.h, m.id, 'retry');
       assert.equal((await r.h.result()).outcome, 'succeeded');
       assert.equal(scriptRuns(r.cluster, m.id), 1);
     });
@@ -172,7 +172,7 @@ describe('each fault the simulator injects leads to the documented behaviour', (
       assert.equal(n.failedStep, 'agent-registered');
       assert.match(n.summary, /500/);
       r.cluster.clearFaults(agent.id);
-      await r.h.executeUpdate(decideUpdate, { args: [{ subject: agent.id, decision: 'retry' }] });
+      await answer(r.h, agent.id, 'retry');
       assert.equal((await r.h.result()).outcome, 'succeeded');
       assert.equal(scriptRuns(r.cluster, agent.id), 1);
       assert.deepEqual(r.cluster.truth().tasksLost, []);
@@ -190,7 +190,7 @@ describe('each fault the simulator injects leads to the documented behaviour', (
       assert.equal(truth.hosts[agent.id]?.commands.length, 0, 'nothing ran on the host with the new key');
       assert.equal(truth.scriptRuns.length, 0, 'no host patched');
       assert.equal(truth.generatorRuns.length, 0, 'the bootstrap node untouched');
-      await r.h.executeUpdate(decideUpdate, { args: [{ subject: 'preflight', decision: 'abort' }] });
+      await answer(r.h, 'preflight', 'abort');
       assert.equal((await failedReport(r.h)).outcome, 'aborted');
     });
   });

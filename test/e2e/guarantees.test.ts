@@ -11,8 +11,9 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { closeAllSsh } from '../../src/activities/ssh';
 import type { SimCluster } from '../../src/sim';
-import { decideUpdate, pauseSignal, resumeSignal, statusQuery } from '../../src/workflows/messages';
+import { pauseSignal, resumeSignal, statusQuery } from '../../src/workflows/messages';
 import type { patchCluster } from '../../src/workflows/patch-cluster';
+import { answer } from '../helpers/decide';
 import { failedReport, nodeResult, pendingFor, SHORT_GATES, scriptRuns, withPatch } from '../helpers/patch-run';
 import { type Env, waitFor } from '../helpers/sim-patch';
 import { startTestEnvironment } from '../helpers/temporal';
@@ -43,7 +44,7 @@ describe('a node script never runs twice on a host', () => {
         const m = r.cluster.masters[0]!;
         const p = await pendingFor(r.h, m.id);
         assert.match(p.reason, /STILL RUNNING/);
-        await r.h.executeUpdate(decideUpdate, { args: [{ subject: m.id, decision: 'retry' }] });
+        await answer(r.h, m.id, 'retry');
         const again = await nodeResult(env, r, m.id, 2);
         assert.equal(again.outcome, 'patched', again.summary);
         assert.match(again.script?.waitedFor ?? '', /attempt-1$/, 'attempt 2 waited for the run of attempt 1');
@@ -87,7 +88,7 @@ describe('never moving on from an unhealthy node', () => {
         assert.equal(scriptRuns(r.cluster, m2!.id), 0, 'the next master never went down');
         assert.equal(scriptRuns(r.cluster, m1!.id), 0, 'the patched master is not patched again');
         r.cluster.makeMasterNotServing(m1!.id, false);
-        await r.h.executeUpdate(decideUpdate, { args: [{ subject: m1!.id, decision: 'retry' }] });
+        await answer(r.h, m1!.id, 'retry');
         const report = await r.h.result();
         assert.equal(report.outcome, 'succeeded');
         assert.equal(r.cluster.truth().maxMastersDownAtOnce, 1);
@@ -107,15 +108,15 @@ describe('never moving on from an unhealthy node', () => {
         const [, m2, m3] = r.cluster.masters;
         await pendingFor(r.h, m2!.id); // approve master 2: master 1 is patched by now
         r.cluster.makeMasterNotServing(m3!.id);
-        await r.h.executeUpdate(decideUpdate, { args: [{ subject: m2!.id, decision: 'approve' }] });
+        await answer(r.h, m2!.id, 'approve');
         const p = await pendingFor(r.h, m2!.id);
         assert.match(p.reason, /every master healthy/);
         assert.match(p.reason, new RegExp(`${m3!.address.replace(/\./g, '\\.')}`));
         assert.equal(scriptRuns(r.cluster, m2!.id), 0, 'master 2 never went down');
         r.cluster.makeMasterNotServing(m3!.id, false);
-        await r.h.executeUpdate(decideUpdate, { args: [{ subject: m2!.id, decision: 'retry' }] });
+        await answer(r.h, m2!.id, 'retry');
         await pendingFor(r.h, m3!.id); // approve master 3
-        await r.h.executeUpdate(decideUpdate, { args: [{ subject: m3!.id, decision: 'approve' }] });
+        await answer(r.h, m3!.id, 'approve');
         assert.equal((await r.h.result()).outcome, 'succeeded');
         assert.equal(r.cluster.truth().maxMastersDownAtOnce, 1);
       },
@@ -297,7 +298,7 @@ describe('the report says what happened', () => {
       r.cluster.inject(m.id, { kind: 'exhibitor-never-converges' });
       await pendingFor(r.h, m.id);
       r.cluster.clearFaults(m.id);
-      await r.h.executeUpdate(decideUpdate, { args: [{ subject: m.id, decision: 'retry' }] });
+      await answer(r.h, m.id, 'retry');
       const report = await r.h.result();
       assert.equal(report.outcome, 'succeeded');
       const node = report.nodes.find((n) => n.id === m.id)!;

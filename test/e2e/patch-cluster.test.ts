@@ -4,7 +4,8 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { closeAllSsh } from '../../src/activities/ssh';
 import type { NodeResult, PatchReport, PatchStatus } from '../../src/shared/status';
-import { abortSignal, decideUpdate, pauseSignal, resumeSignal, statusQuery } from '../../src/workflows/messages';
+import { abortSignal, pauseSignal, resumeSignal, statusQuery } from '../../src/workflows/messages';
+import { answer } from '../helpers/decide';
 import { type Env, patchWorker, simWithPlan, waitFor } from '../helpers/sim-patch';
 import { startTestEnvironment, uniqueTaskQueue } from '../helpers/temporal';
 
@@ -147,7 +148,7 @@ describe('patching a simulated DC/OS cluster end to end', () => {
         assert.match(commands, /journalctl -u dcos-mesos-master/);
         assert.match(commands, /dcos-check-runner check node-poststart/);
         cluster.clearFaults(bad.id);
-        await h.executeUpdate(decideUpdate, { args: [{ subject: bad.id, decision: 'retry' }] });
+        await answer(h, bad.id, 'retry');
         const report = await h.result();
         assert.equal(report.outcome, 'succeeded');
       });

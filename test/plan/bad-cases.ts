@@ -970,6 +970,49 @@ export const cases: Case[] = [
       message: /ca-bundle\.crt/,
     },
   },
+  // --- notify --------------------------------------------------------------------------------
+  {
+    name: 'notify: a Slack webhook URL in the plan is a secret in history',
+    plan: (p) => {
+      p.notify = [{ url: 'https://hooks.slack.com/services/T000/B000/XXXXXXXXXXXXXXXX' }];
+    },
+    expect: { code: 'secret-in-plan', field: 'notify[0].url', file: 'plan', fix: /notify\[0\]\.urlFile/ },
+  },
+  {
+    name: 'notify: a header file that is not "Name: value" lines is refused without echoing it',
+    plan: (p) => {
+      p.notify = [{ url: 'https://alerts.example.com/hook', headerFile: 'webhook-header' }];
+    },
+    files: (dir) => writeFileSync(join(dir, 'webhook-header'), 'Bearer s3cret-not-a-header\n'),
+    expect: {
+      code: 'webhook-header-file',
+      field: 'notify[0].headerFile',
+      file: 'plan',
+      message: /line 1 is not "Header-Name: value"/,
+    },
+  },
+  {
+    name: 'notify: an unknown event gets a suggestion',
+    plan: (p) => {
+      p.notify = [{ url: 'https://alerts.example.com/hook', events: ['node-faild'] }];
+    },
+    expect: { code: 'field-invalid-value', field: 'notify[0].events', file: 'plan', fix: /did you mean node-failed/ },
+  },
+  {
+    name: 'notify: a webhook needs a URL',
+    plan: (p) => {
+      p.notify = [{ events: ['finished'] }];
+    },
+    expect: { code: 'field-missing', field: 'notify[0]', file: 'plan', fix: /urlFile/ },
+  },
+  {
+    name: 'notify: a URL file holding something that is not a URL',
+    plan: (p) => {
+      p.notify = [{ urlFile: 'slack-url' }];
+    },
+    files: (dir) => writeFileSync(join(dir, 'slack-url'), 'ftp://example.com/x\n'),
+    expect: { code: 'webhook-url-file', field: 'notify[0].urlFile', file: 'plan', message: /uses ftp/ },
+  },
   {
     name: 'a private key pasted into the plan is refused without echoing it',
     plan: (p) => {

@@ -182,6 +182,42 @@ describe('a good plan becomes a typed Plan', () => {
     assert.equal(result.plan.expectedMesosVersion, '1.12');
   });
 
+  test('notify: webhooks with absolute file paths, every event by default; the header never read into the plan', () => {
+    const f = makeFixture({
+      plan: (p) => {
+        p.notify = [
+          { url: 'https://alerts.example.com/hooks/dcos-patch', headerFile: 'secrets/webhook-header' },
+          { urlFile: 'secrets/slack-url', events: ['decision-needed', 'finished', 'finished'] },
+        ];
+      },
+      files: (dir) => {
+        writeFileSync(join(dir, 'secrets/webhook-header'), 'Authorization: Bearer s3cret\n');
+        writeFileSync(join(dir, 'secrets/slack-url'), 'https://hooks.slack.com/services/T0/B0/XXXX\n');
+      },
+    });
+    const result = f.check();
+    assert.ok(result.plan, JSON.stringify(result.findings));
+    assert.deepEqual(result.plan.notify, [
+      {
+        url: 'https://alerts.example.com/hooks/dcos-patch',
+        headerFile: join(f.dir, 'secrets/webhook-header'),
+        events: [
+          'started',
+          'phase',
+          'decision-needed',
+          'node-failed',
+          'paused',
+          'resumed',
+          'window',
+          'finished',
+          'aborted',
+        ],
+      },
+      { urlFile: join(f.dir, 'secrets/slack-url'), events: ['decision-needed', 'finished'] },
+    ]);
+    assert.ok(!JSON.stringify(result.plan).includes('s3cret') && !JSON.stringify(result.plan).includes('XXXX'));
+  });
+
   test('~ in a local path expands to the home directory', () => {
     const f = makeFixture();
     const home = join(f.dir, 'home');

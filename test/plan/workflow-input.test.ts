@@ -74,6 +74,18 @@ describe('the rules of the input check', () => {
       assert.ok(!isHostAddress(no), no);
   });
 
+  test('notify: a URL with credentials, a relative header file, an unknown event are each named', () => {
+    const problems = planInputProblems({
+      notify: [
+        { url: 'https://user:pw@alerts.example.com/x', events: ['finished'] },
+        { url: 'https://alerts.example.com/x', headerFile: 'rel/header', events: ['finished'] },
+        { urlFile: '/etc/dcos-patch/slack-url', events: ['nodes-failed'] },
+      ],
+    });
+    const notify = problems.filter((p) => p.field.startsWith('notify')).map((p) => p.field);
+    assert.deepEqual(notify, ['notify.0', 'notify.1.headerFile', 'notify.2.events']);
+  });
+
   test('an unbounded duration or count is named with its bounds', () => {
     const problems = planInputProblems({
       cluster: 'c',

@@ -6,6 +6,7 @@
 
 import { ApplicationFailure, cancellationSignal, heartbeat, sleep } from '@temporalio/activity';
 import { inspectClusterLock, patchIsRunning } from '../../src/activities/cluster-lock';
+import { sendNotification } from '../../src/activities/notify';
 import type { PatchActivities } from '../../src/shared/activity-contract';
 import type {
   BackupsResult,
@@ -73,9 +74,10 @@ export class FakeCluster {
         };
       };
     return {
-      // The cluster lock talks to the real Temporal server only: the real activities.
+      // The cluster lock talks to the real Temporal server only, notifications to a real receiver: the real activities.
       patchIsRunning,
       inspectClusterLock,
+      sendNotification,
       async surveyNodes(targets: NodeTarget[]): Promise<SurveyEntry[]> {
         return targets.map((t) => ({
           installedVersion: c.host(t.node.id).version,

@@ -5,14 +5,8 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import type { PatchReport, PatchStatus } from '../../src/shared/status';
-import {
-  abortSignal,
-  decideUpdate,
-  pauseSignal,
-  resumeSignal,
-  setPolicyUpdate,
-  statusQuery,
-} from '../../src/workflows/messages';
+import { abortSignal, pauseSignal, resumeSignal, setPolicyUpdate, statusQuery } from '../../src/workflows/messages';
+import { answer } from '../helpers/decide';
 import { fakePlan } from '../helpers/fake-plan';
 import { startTestEnvironment, uniqueTaskQueue, workflowBundle } from '../helpers/temporal';
 import { FakeCluster } from './fake-activities';
@@ -97,11 +91,8 @@ describe('patchCluster with stand-in hosts', () => {
       assert.equal(st.pending[0]?.subject, plan.masters[1]!.id);
       assert.deepEqual(st.pending[0]?.allowed, ['retry', 'abort']);
       assert.equal(c.host(plan.masters[2]!.id).scriptRuns, 0, 'the next master did not start');
-      await rejected(
-        h.executeUpdate(decideUpdate, { args: [{ subject: plan.masters[1]!.id, decision: 'skip' }] }),
-        /not allowed/
-      );
-      await h.executeUpdate(decideUpdate, { args: [{ subject: plan.masters[1]!.id, decision: 'retry' }] });
+      await rejected(answer(h, plan.masters[1]!.id, 'skip'), /not allowed/);
+      await answer(h, plan.masters[1]!.id, 'retry');
       const report: PatchReport = await h.result();
       assert.equal(report.outcome, 'succeeded');
       assert.equal(c.host(plan.masters[1]!.id).scriptRuns, 2);
@@ -122,7 +113,7 @@ describe('patchCluster with stand-in hosts', () => {
         args: [{ plan }],
       });
       await waitFor(async () => (await h.query(statusQuery)).pending.length > 0, 'a pending decision');
-      await h.executeUpdate(decideUpdate, { args: [{ subject: plan.agents[0]!.id, decision: 'skip' }] });
+      await answer(h, plan.agents[0]!.id, 'skip');
       const report = reportOf(await h.result().catch((e) => e));
       assert.equal(report.outcome, 'completed-with-failures');
       assert.equal(report.nodes.filter((n) => n.state === 'patched').length, 3);
@@ -244,13 +235,8 @@ describe('patchCluster with stand-in hosts', () => {
         'the preflight decision'
       );
       assert.equal(c.started.length, 0, 'no node touched');
-      await rejected(
-        h.executeUpdate(decideUpdate, { args: [{ subject: 'preflight', decision: 'override', checks: [] }] }),
-        /marathon-constraints/
-      );
-      await h.executeUpdate(decideUpdate, {
-        args: [{ subject: 'preflight', decision: 'override', checks: ['marathon-constraints'] }],
-      });
+      await rejected(answer(h, 'preflight', 'override', { checks: [] }), /marathon-constraints/);
+      await answer(h, 'preflight', 'override', { checks: ['marathon-constraints'] });
       const report: PatchReport = await h.result();
       assert.equal(report.outcome, 'succeeded');
       assert.equal(report.preflight[0]?.overridden, true);

@@ -57,21 +57,27 @@ describe('PatchState', () => {
       { check: 'b', status: 'fail', message: 'y' },
       { check: 'c', status: 'pass', message: 'ok' },
     ]);
-    s.ask({
+    const q = s.ask({
       subject: 'preflight',
       kind: 'preflight-failed',
       reason: 'two failed',
       allowed: ['retry', 'override', 'abort'],
     });
     assert.match(
-      s.decisionProblem({ subject: 'preflight', decision: 'skip' })!,
+      s.decisionProblem({ subject: 'preflight', decision: 'skip', question: q })!,
       /skip is not allowed here; choose one of retry, override, abort/
     );
-    assert.match(s.decisionProblem({ subject: 'preflight', decision: 'override', checks: ['a'] })!, /not named: b/);
-    assert.equal(s.decisionProblem({ subject: 'preflight', decision: 'override', checks: ['a', 'b'] }), undefined);
+    assert.match(
+      s.decisionProblem({ subject: 'preflight', decision: 'override', checks: ['a'], question: q })!,
+      /not named: b/
+    );
     assert.equal(
-      s.decide({ subject: 'preflight', decision: 'override', checks: ['a', 'b'] }),
-      'override accepted for preflight'
+      s.decisionProblem({ subject: 'preflight', decision: 'override', checks: ['a', 'b'], question: q }),
+      undefined
+    );
+    assert.equal(
+      s.decide({ subject: 'preflight', decision: 'override', checks: ['a', 'b'], question: q }),
+      `override accepted for preflight (${q})`
     );
     assert.deepEqual(s.failingPreflight(), []);
     assert.equal(s.isAsking('preflight'), false);
@@ -87,13 +93,13 @@ describe('PatchState', () => {
   test('retry of a failed node makes it pending; skip marks it skipped, named as the operator’s', () => {
     const s = fresh();
     const [a1, a2] = s.agents();
-    for (const a of [a1!, a2!]) {
+    const asked = [a1!, a2!].map((a) => {
       s.nodeStarted(a);
       s.nodeFinished(a, result(a.id, 'failed'));
-      s.ask({ subject: a.id, kind: 'node-failed', reason: 'failed', allowed: ['retry', 'skip', 'abort'] });
-    }
-    s.decide({ subject: a1!.id, decision: 'retry' });
-    s.decide({ subject: a2!.id, decision: 'skip' });
+      return s.ask({ subject: a.id, kind: 'node-failed', reason: 'failed', allowed: ['retry', 'skip', 'abort'] });
+    });
+    s.decide({ subject: a1!.id, decision: 'retry', question: asked[0] });
+    s.decide({ subject: a2!.id, decision: 'skip', question: asked[1] });
     assert.equal(s.node(a1!.id).state, 'pending');
     assert.equal(s.node(a2!.id).state, 'skipped');
     assert.match(s.node(a2!.id).note!, /^skipped by the operator after failing/);
@@ -104,8 +110,8 @@ describe('PatchState', () => {
     let cancels = 0;
     const s = fresh({}, { abortRequested: () => cancels++ });
     s.enterPhase('masters');
-    s.ask({ subject: 'agents', kind: 'approve-agents', reason: 'approve', allowed: ['approve', 'abort'] });
-    s.decide({ subject: 'agents', decision: 'abort' });
+    const q = s.ask({ subject: 'agents', kind: 'approve-agents', reason: 'approve', allowed: ['approve', 'abort'] });
+    s.decide({ subject: 'agents', decision: 'abort', question: q });
     s.requestAbort('abort signal');
     assert.equal(cancels, 1);
     assert.equal(s.aborting, true);
@@ -193,7 +199,7 @@ describe('PatchState', () => {
     const s = fresh();
     assert.match(
       s.policyProblem({ agentConcurency: 2 } as never)!,
-      /unknown policy key agentConcurency; the keys are agentConcurrency, agentFailureBudget, approveEachMaster, approveBeforeAgents/
+      /unknown policy key agentConcurency; the keys are agentConcurrency, agentFailureBudget, approveEachMaster, approveBeforeAgents, gates/
     );
     assert.match(s.policyProblem({ approveEachMaster: 'yes' } as never)!, /approveEachMaster must be true or false/);
     assert.match(s.policyProblem({ agentConcurrency: '4' } as never)!, /agentConcurrency must be a whole number/);
@@ -205,7 +211,7 @@ describe('PatchState', () => {
   test('decide refuses a malformed answer: subject not a string, checks not a list of names', () => {
     const s = fresh();
     s.preflightFound([{ check: 'a', status: 'fail', message: 'x' }]);
-    s.ask({
+    const q = s.ask({
       subject: 'preflight',
       kind: 'preflight-failed',
       reason: 'failed',
@@ -216,14 +222,17 @@ describe('PatchState', () => {
       /subject must be a node id or phase name/
     );
     assert.match(
-      s.decisionProblem({ subject: 'preflight', decision: 'override', checks: 'a' } as never)!,
+      s.decisionProblem({ subject: 'preflight', decision: 'override', checks: 'a', question: q } as never)!,
       /checks must be a list of check names/
     );
     assert.match(
-      s.decisionProblem({ subject: 'preflight', decision: 'override', checks: [1] } as never)!,
+      s.decisionProblem({ subject: 'preflight', decision: 'override', checks: [1], question: q } as never)!,
       /checks must be a list of check names/
     );
-    assert.equal(s.decisionProblem({ subject: 'preflight', decision: 'override', checks: ['a'] }), undefined);
+    assert.equal(
+      s.decisionProblem({ subject: 'preflight', decision: 'override', checks: ['a'], question: q }),
+      undefined
+    );
   });
 
   test('the survey counts hosts at the target and keeps the reason a host could not be read', () => {

@@ -4,6 +4,7 @@
  */
 import type { WorkflowHandle } from '@temporalio/client';
 import { InvalidArgumentError } from 'commander';
+import { formatDuration, parseDuration } from '../../plan/durations';
 import type { Decision, PatchStatus } from '../../shared/status';
 import {
   abortSignal,
@@ -20,7 +21,7 @@ import { CliError, ExitCode } from '../exit-codes';
 import type { Io } from '../runner';
 import { CALL_DEADLINE_MS } from '../snapshot';
 
-export const DECISIONS: Decision[] = ['retry', 'skip', 'abort', 'approve', 'override'];
+export const DECISIONS: Decision[] = ['retry', 'skip', 'abort', 'approve', 'override', 'finish'];
 /** An update waits for a worker to run it; past this the CLI says so instead of hanging. */
 const UPDATE_DEADLINE_MS = 30_000;
 
@@ -64,6 +65,7 @@ export async function abortCommand(ctx: CliContext, io: Io, workflowId: string, 
 }
 
 export interface DecideOptions {
+  question?: string;
   checks?: string;
   reason?: string;
 }
@@ -89,7 +91,7 @@ export async function decideCommand(
   }
   const handle = await runningPatch(ctx, workflowId);
   const subject = await resolveSubject(ctx, handle, subjectArg);
-  const input: DecideInput = { subject, decision, checks, reason: opts.reason };
+  const input: DecideInput = { subject, decision, question: opts.question, checks, reason: opts.reason };
   const answer = await update(ctx, workflowId, () => handle.executeUpdate(decideUpdate, { args: [input] }));
   io.out(`${answer} (${workflowId})`);
   return ExitCode.Ok;
@@ -112,33 +114,72 @@ async function resolveSubject(ctx: CliContext, handle: WorkflowHandle, subject: 
   return matches.length === 1 ? matches[0]!.id : subject;
 }
 
-export interface SetOptions {
+/** The `set` options that change a gate timing, by the policy key they set. */
+export const GATE_OPTIONS = {
+  pollInterval: 'pollIntervalMs',
+  stablePolls: 'stablePolls',
+  exhibitorTimeout: 'exhibitorTimeoutMs',
+  mesosMasterTimeout: 'mesosMasterTimeoutMs',
+  cockroachTimeout: 'cockroachTimeoutMs',
+  cockroachPollInterval: 'cockroachPollIntervalMs',
+  scriptTimeout: 'scriptTimeoutMs',
+} as const satisfies Record<string, keyof NonNullable<PolicyChange['gates']>>;
+
+export type SetOptions = {
   concurrency?: number;
   failureBudget?: number;
   approveEachMaster?: boolean;
   approveBeforeAgents?: boolean;
-}
+} & { [K in keyof typeof GATE_OPTIONS]?: number };
 
-export async function setCommand(ctx: CliContext, io: Io, workflowId: string, opts: SetOptions): Promise<number> {
+/** The policy change the options ask for (the workflow checks the values). */
+export function policyChangeOf(opts: SetOptions): PolicyChange {
   const change: PolicyChange = {};
   if (opts.concurrency !== undefined) change.agentConcurrency = opts.concurrency;
   if (opts.failureBudget !== undefined) change.agentFailureBudget = opts.failureBudget;
   if (opts.approveEachMaster !== undefined) change.approveEachMaster = opts.approveEachMaster;
   if (opts.approveBeforeAgents !== undefined) change.approveBeforeAgents = opts.approveBeforeAgents;
+  const gates: NonNullable<PolicyChange['gates']> = {};
+  for (const [opt, key] of Object.entries(GATE_OPTIONS)) {
+    const v = opts[opt as keyof typeof GATE_OPTIONS];
+    if (v !== undefined) gates[key] = v;
+  }
+  if (Object.keys(gates).length) change.gates = gates;
+  return change;
+}
+
+export async function setCommand(ctx: CliContext, io: Io, workflowId: string, opts: SetOptions): Promise<number> {
+  const change = policyChangeOf(opts);
   if (Object.keys(change).length === 0) {
     throw new CliError(
-      'nothing to set: give --concurrency, --failure-budget, --approve-each-master or --approve-before-agents',
+      'nothing to set: give --concurrency, --failure-budget, --approve-each-master, --approve-before-agents or a gate timing (--poll-interval, --stable-polls, --exhibitor-timeout, …)',
       ExitCode.Usage
     );
   }
   const handle = await runningPatch(ctx, workflowId);
   const policy = await update(ctx, workflowId, () => handle.executeUpdate(setPolicyUpdate, { args: [change] }));
-  io.out(
-    `policy of ${workflowId} is now: agent concurrency ${policy.agentConcurrency}, agent failure budget ${policy.agentFailureBudget}, approve each master ${policy.approveEachMaster}, approve before agents ${policy.approveBeforeAgents}`
-  );
+  io.out(`policy of ${workflowId} is now: ${describePolicy(policy)}`);
   return ExitCode.Ok;
 }
 
+/** The policy in force, in one line (gate timings as durations). */
+export function describePolicy(policy: PatchStatus['policy']): string {
+  const g = policy.gates;
+  const gates = g
+    ? `; gates: poll ${formatDuration(g.pollIntervalMs)} × ${g.stablePolls} stable, exhibitor ${formatDuration(g.exhibitorTimeoutMs)}, mesos master ${formatDuration(g.mesosMasterTimeoutMs)}, cockroach ${formatDuration(g.cockroachTimeoutMs)} (poll ${formatDuration(g.cockroachPollIntervalMs)}), script ${formatDuration(g.scriptTimeoutMs)}, agent window ${formatDuration(g.agentWindowMs)}`
+    : '';
+  return `agent concurrency ${policy.agentConcurrency}, agent failure budget ${policy.agentFailureBudget}, approve each master ${policy.approveEachMaster}, approve before agents ${policy.approveBeforeAgents}${gates}`;
+}
+
+/** A duration option: `30s`, `5m`, `500ms` (a plain number is milliseconds). */
+export function parseDurationOption(value: string): number {
+  const text = value.trim();
+  const r = parseDuration(/^\d+$/.test(text) ? Number(text) : text);
+  if (!r.ok) throw new InvalidArgumentError(r.problem);
+  return r.ms;
+}
+
+/** An update, with a deadline: no worker running is said, not waited on forever. */
 async function update<T>(ctx: CliContext, workflowId: string, fn: () => Promise<T>): Promise<T> {
   try {
     return await ctx.withDeadline(UPDATE_DEADLINE_MS, fn);

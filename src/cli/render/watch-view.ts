@@ -45,6 +45,7 @@ interface ViewModel {
   nodes: NodeStatus[];
   pending: PendingDecision[];
   policy?: PatchStatus['policy'];
+  notifications?: PatchStatus['notifications'];
   activity?: string;
   startedAtMs: number;
   finishedAtMs?: number;
@@ -71,6 +72,7 @@ function model(s: Snapshot): ViewModel | undefined {
     nodes: r?.nodes ?? st!.nodes,
     pending: r ? [] : (st?.pending ?? []),
     policy: st?.policy,
+    notifications: st?.notifications,
     activity: r ? r.message : st?.activity,
     startedAtMs: r?.startedAtMs ?? st?.startedAtMs ?? s.startMs,
     finishedAtMs: r?.finishedAtMs ?? st?.finishedAtMs ?? s.closeMs,
@@ -103,11 +105,20 @@ export function renderView(s: Snapshot, opts: ViewOptions): string[] {
     head.push(`now: ${m.activity}${activitySuffix(s.activities)}`);
   }
   if (s.problem) head.push(`! ${s.problem}`);
+  const news = notifyText(m);
+  if (news) head.push(news);
 
   const needs: string[] = [];
   if (m.pending.length > 0) {
     needs.push('', 'NEEDS YOU (blocked until you decide):');
     for (const p of m.pending) needs.push(...pendingLines(p, s, cmd, opts.nowMs));
+  }
+  const retryable = retryOffers(m);
+  if (retryable.length > 0) {
+    needs.push('', 'FAILED WITHIN THE BUDGET (the patch goes on; retry any while it runs):');
+    for (const n of retryable.slice(0, RETRY_OFFERS_SHOWN)) needs.push(`    ${retryCommand(n, s, cmd)}`);
+    if (retryable.length > RETRY_OFFERS_SHOWN)
+      needs.push(`    … and ${retryable.length - RETRY_OFFERS_SHOWN} more (status --json lists them)`);
   }
 
   const foot: string[] = [];
@@ -141,10 +152,14 @@ export function plainEvents(s: Snapshot, opts: { command?: string } = {}): Plain
   out.push({ key: 'masters', text: `masters ${countText(prog.masters)}` });
   out.push({ key: 'agents', text: `agents ${countText(prog.agents)}` });
   if (m.activity && !m.report) out.push({ key: 'activity', text: `now: ${m.activity}` });
+  const news = notifyText(m);
+  if (news) out.push({ key: 'notify', text: news });
+  for (const n of retryOffers(m))
+    out.push({ key: `retry:${n.id}`, text: `failed within the budget: ${retryCommand(n, s, cmd)}` });
   for (const p of m.pending) {
     const [first, ...cmds] = pendingLines(p, s, cmd);
     out.push({
-      key: `pending:${p.subject}`,
+      key: `pending:${p.id ?? p.subject}`,
       text: `${first!.trim()} — decide with: ${cmds.map((c) => c.trim()).join('  |  ')}`,
       gone: `decision taken for ${p.subject}`,
     });
@@ -277,15 +292,48 @@ function activitySuffix(acts: LiveActivity[]): string {
 
 function pendingLines(p: PendingDecision, s: Snapshot, cmd: string, nowMs?: number): string[] {
   const since = nowMs !== undefined ? ` (waiting ${formatDuration(nowMs - p.sinceMs)})` : '';
-  const lines = [`  ${p.subject} — ${p.kind}: ${p.reason}${since}`];
+  const id = p.id ? `${p.id} ` : '';
+  const lines = [`  ${id}${p.subject} — ${p.kind}: ${p.reason}${since}`];
   const failingChecks = [
     ...new Set((s.status?.preflight ?? []).filter((f) => f.status === 'fail' && !f.overridden).map((f) => f.check)),
   ];
   for (const d of p.allowed) {
     const checks = d === 'override' && failingChecks.length ? ` --checks ${failingChecks.join(',')}` : '';
-    lines.push(`    ${cmd} decide ${s.workflowId} ${p.subject} ${d}${checks}`);
+    const question = p.id ? ` --question ${p.id}` : '';
+    lines.push(`    ${cmd} decide ${s.workflowId} ${p.subject} ${d}${checks}${question}`);
   }
   return lines;
+}
+
+/** Failed agents listed with their retry command, at most this many (the rest counted). */
+const RETRY_OFFERS_SHOWN = 5;
+
+function retryOffers(m: ViewModel): NodeStatus[] {
+  return m.report ? [] : m.nodes.filter((n) => n.state === 'failed' && n.retryQuestion);
+}
+
+function retryCommand(n: NodeStatus, s: Snapshot, cmd: string): string {
+  return `${cmd} decide ${s.workflowId} ${n.id} retry --question ${n.retryQuestion}`;
+}
+
+/** Webhook deliveries, once there is something to say. */
+function notifyText(m: ViewModel): string | undefined {
+  const n = m.notifications;
+  if (!n || n.sent + n.failed + n.queued === 0) return undefined;
+  const parts = [`${n.sent} sent`];
+  if (n.queued) parts.push(`${n.queued} waiting`);
+  if (n.failed) parts.push(`${n.failed} failed (last: ${n.lastFailure ?? '?'})`);
+  return `notifications: ${parts.join(' · ')}`;
+}
+
+/** Earlier attempts of a node, newest last: outcome and a short reason each. */
+function earlierAttempts(n: NodeStatus): string {
+  const earlier = (n.attemptLog ?? []).filter((a) => a.attempt < n.attempts);
+  if (!earlier.length) return '';
+  const shown = earlier.map(
+    (a) => `#${a.attempt} ${a.outcome}: ${a.reason.length > 80 ? `${a.reason.slice(0, 79)}…` : a.reason}`
+  );
+  return ` · earlier: ${shown.join('; ')}`;
 }
 
 function attemptText(n: NodeStatus): string {
@@ -342,7 +390,7 @@ function detail(n: NodeStatus, l: LiveNode | undefined, nowMs: number): string {
     return parts.join(' · ');
   }
   if (n.state === 'pending' && n.attempts === 0) return '';
-  return n.note ?? '';
+  return `${n.note ?? ''}${earlierAttempts(n)}`;
 }
 
 /** Every activity heartbeats every few seconds (the server hears at most every 5 s): silence past this is a lost worker. */

@@ -1,7 +1,9 @@
 /**
  * Agents: a sliding window of `agentConcurrency` node workflows (changed live by setPolicy).
  * Failures within the failure budget are noted and the window goes on; beyond it the failed
- * agent asks the operator (retry / skip / abort) and no new agent starts meanwhile. The history
+ * agent asks the operator (retry / skip / abort) and no new agent starts meanwhile; a failed agent
+ * can be retried while the window runs, and before the phase ends the patch asks once about the
+ * agents that failed within the budget (retry them / finish). The history
  * stays bounded: once the server suggests it (or after `rolloverAfterNodes` children), the
  * window stops starting agents and the patch continues as new when the last one is back.
  */
@@ -23,6 +25,7 @@ export async function agents(run: PatchRun): Promise<AgentsEnd> {
   while (true) {
     window.startWhatFits();
     window.showProgress();
+    if (window.size === 0 && window.allStarted() && state.askAboutFailedAgents()) continue;
     if (window.size === 0 && (state.aborting || window.allStarted())) return 'finished';
     if (window.size === 0 && window.wantsRollover()) return 'roll-over';
     await window.untilSomethingChanges();
@@ -94,7 +97,10 @@ class AgentWindow {
   async untilSomethingChanges(): Promise<void> {
     const { state, inflight } = this.run;
     const before = this.size;
-    await condition(() => this.size < before || this.hasRoom() || state.aborting);
+    // Also wake once the window is empty and nothing is left (the closing question was answered).
+    await condition(
+      () => this.size < before || this.hasRoom() || state.aborting || (before === 0 && this.allStarted())
+    );
     if (!state.aborting) return;
     for (const s of inflight.values()) s.cancel();
     if (this.size > 0) await condition(() => this.size === 0);

@@ -12,6 +12,12 @@ export async function close(run: PatchRun): Promise<PatchReport> {
   await condition(allHandlersFinished);
   await releaseClusterLock(run.plan.cluster);
   const { report, failureType } = closePatch(run.state);
+  const aborted = report.outcome === 'aborted';
+  await run.notifier.close({
+    event: aborted ? 'aborted' : 'finished',
+    outcome: report.outcome,
+    text: `${aborted ? 'aborted' : `finished, ${report.outcome}`}: ${report.message}`,
+  });
   if (!failureType) return report;
   throw ApplicationFailure.create({
     type: failureType,
@@ -27,7 +33,7 @@ export async function rollOver(run: PatchRun, input: PatchClusterInput): Promise
   await condition(allHandlersFinished);
   return await continueAsNew<(i: PatchClusterInput) => Promise<PatchReport>>({
     plan: run.plan,
-    carried: run.state.carry(),
+    carried: { ...run.state.carry(), notifyQueues: run.notifier.carry() },
     rolloverAfterNodes: input.rolloverAfterNodes,
     lockCheckEveryMs: input.lockCheckEveryMs,
   });
