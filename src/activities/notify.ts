@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { FailureTypes } from '../shared/failure-types';
 import { type NotifyMessage, webhookBody } from '../shared/notify-message';
 import type { NotifyHook } from '../shared/plan';
-import { parseHeaderLines, webhookUrlProblem } from '../shared/webhook-headers';
+import { hookName, parseHeaderLines, webhookUrlProblem } from '../shared/webhook-headers';
 import { nonRetryable, retryable } from './util';
 
 /** One attempt's limit; the retry policy spaces the attempts. */
@@ -38,18 +38,6 @@ export async function sendNotification(hook: NotifyHook, message: NotifyMessage)
     throw retryable(text, FailureTypes.WebhookUnavailable);
   }
   throw nonRetryable(`${text}: it refuses the message (check the URL and the headers)`, FailureTypes.WebhookRejected);
-}
-
-/** How a webhook is named in messages: the URL's host, or the file the URL is in — never the URL from a file. */
-export function hookName(hook: NotifyHook): string {
-  if (hook.url) {
-    try {
-      return `webhook ${new URL(hook.url).host}`;
-    } catch {
-      return 'webhook';
-    }
-  }
-  return `webhook from ${hook.urlFile}`;
 }
 
 async function hookUrl(hook: NotifyHook): Promise<string> {

@@ -6,7 +6,17 @@
  * are only stat()ed). No host is contacted, no name is resolved.
  */
 import { mesosVersionFor } from '../shared/dcos-releases';
-import { type Backups, DEFAULT_POLICY, type Plan, type Policy, type SecurityMode, type Variant } from '../shared/plan';
+import {
+  type Backups,
+  DEFAULT_POLICY,
+  NOTIFY_EVENT_KINDS,
+  type NotifyHook,
+  type Plan,
+  type Policy,
+  type SecurityMode,
+  type Variant,
+} from '../shared/plan';
+import { hookName } from '../shared/webhook-headers';
 import { checkConfigs } from './config-rules';
 import { displayConfigValue, readDcosConfig } from './config-yaml';
 import { type Finding, Findings, PlanError } from './findings';
@@ -47,6 +57,8 @@ export interface PlanSummary {
   policy: Policy;
   backups: Backups;
   preflightOverrides: string[];
+  /** The webhooks, one line each (never a URL read from a file, never a header). */
+  notify: string[];
 }
 
 export interface PlanCheckResult {
@@ -258,7 +270,13 @@ function summarize(
     policy: d.policy,
     backups: backupsOf(d),
     preflightOverrides: d.preflightOverrides,
+    notify: (d.notify ?? []).map(describeHook),
   };
+}
+
+function describeHook(h: NotifyHook): string {
+  const events = h.events.length === NOTIFY_EVENT_KINDS.length ? 'every event' : h.events.join(', ');
+  return `${hookName(h)}${h.headerFile ? ` (headers from ${h.headerFile})` : ''}: ${events}`;
 }
 
 function backupsOf(d: PlanDraft): Backups {
@@ -278,6 +296,7 @@ function emptySummary(file: string): PlanSummary {
     policy: DEFAULT_POLICY,
     backups: { zookeeper: 'take', iam: 'not-applicable' },
     preflightOverrides: [],
+    notify: [],
   };
 }
 

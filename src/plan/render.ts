@@ -70,6 +70,7 @@ function renderSummary(s: PlanSummary): string[] {
   );
   row('backups', `zookeeper: ${s.backups.zookeeper}; iam: ${s.backups.iam}`);
   if (s.preflightOverrides.length > 0) row('overrides', s.preflightOverrides.join(', '));
+  for (const [i, hook] of s.notify.entries()) row(i === 0 ? 'notify' : '', hook);
   return out;
 }
 

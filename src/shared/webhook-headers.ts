@@ -55,3 +55,15 @@ export function urlLooksSecret(text: string): boolean {
     return false;
   }
 }
+
+/** How a webhook is named in messages and summaries: the URL's host, or the file the URL is in — never a URL from a file. */
+export function hookName(hook: { url?: string; urlFile?: string }): string {
+  if (hook.url) {
+    try {
+      return `webhook ${new URL(hook.url).host}`;
+    } catch {
+      return 'webhook';
+    }
+  }
+  return `webhook from ${hook.urlFile}`;
+}

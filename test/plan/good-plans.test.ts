@@ -216,6 +216,13 @@ describe('a good plan becomes a typed Plan', () => {
       { urlFile: join(f.dir, 'secrets/slack-url'), events: ['decision-needed', 'finished'] },
     ]);
     assert.ok(!JSON.stringify(result.plan).includes('s3cret') && !JSON.stringify(result.plan).includes('XXXX'));
+    const shown = renderCheck(result);
+    assert.match(shown, /notify {4}webhook alerts\.example\.com \(headers from .*webhook-header\): every event/);
+    assert.match(shown, /webhook from .*slack-url: decision-needed, finished/);
+    assert.ok(
+      !shown.includes('hooks.slack.com') && !checkResultJson(result).includes('XXXX'),
+      'the URL in the file is never shown'
+    );
   });
 
   test('~ in a local path expands to the home directory', () => {
