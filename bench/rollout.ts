@@ -6,7 +6,7 @@
  * cluster; samples the `status` query during the agent phase; SIGKILLs the worker once mid-agents
  * and starts another; then prints one table and writes JSON under bench/results/.
  *
- *   tsx bench/rollout.ts [--sizes 20/5,100/20,1000/50] [--gates short,default] [--no-kill]
+ *   tsx bench/rollout.ts [--sizes 20/5,100/20,1000/50] [--gates short,default] [--probes ssh|http] [--no-kill]
  *   npm run bench -- rollout                       (5,000 agents: --sizes 5000/100, opt-in)
  *
  * Gate profiles: short = poll 500 ms × 3 stable polls (the simulator's pace); default = the
@@ -149,7 +149,9 @@ async function runOne(
   kill: boolean
 ): Promise<Row> {
   const gates = GATE_PROFILES[gatesName]!;
-  const cluster: SimCluster = await startCluster({ version: '2.1.4', masters: 3, agents, timings: SIM });
+  // probes: ssh (the default) runs each health probe as curl on the node over SSH; http asks from the worker.
+  const probes = arg('probes', 'ssh') === 'http' ? 'http' : 'ssh';
+  const cluster: SimCluster = await startCluster({ version: '2.1.4', masters: 3, agents, timings: SIM, probes });
   const address = env.address;
   const taskQueue = `bench-rollout-${agents}-${gatesName}-${Date.now()}`;
   const client = new Client({ connection: await Connection.connect({ address }) });

@@ -12,6 +12,7 @@ import {
   decideCommand,
   parseBool,
   parseDurationOption,
+  parseRampOption,
   parseWhole,
   pauseCommand,
   resumeCommand,
@@ -221,6 +222,11 @@ ${examples(
     )
     .argument('<id>', 'patch workflow id')
     .option('--concurrency <n>', 'agents patched at once', parseWhole(1))
+    .option(
+      '--ramp <steps>',
+      'the canary ramp, e.g. 1,5,20% (none: no ramp); the step under way is kept',
+      parseRampOption
+    )
     .option('--failure-budget <n>', 'agent failures tolerated before the agent phase stops and asks', parseWhole(0))
     .option('--approve-each-master <bool>', 'wait for `decide … approve` before each master after the first', parseBool)
     .option('--approve-before-agents <bool>', 'wait for `decide … agents approve` before the agent phase', parseBool)
@@ -238,6 +244,7 @@ agent ping timeout and cannot change.
 ${examples(
   'dcos-patch set patch-prod-east-2.1.4-to-2.1.5 --concurrency 5 --failure-budget 2',
   'dcos-patch set patch-prod-east-2.1.4-to-2.1.5 --approve-each-master true',
+  'dcos-patch set patch-prod-east-2.1.4-to-2.1.5 --ramp 1,5,20%',
   'dcos-patch set patch-prod-east-2.1.4-to-2.1.5 --poll-interval 2s --stable-polls 2 --script-timeout 20m'
 )}`
     )

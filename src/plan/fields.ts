@@ -51,7 +51,17 @@ export const PLAN_SCHEMA: Readonly<Record<string, readonly string[]>> = {
   'http.exhibitorTls': ['ca', 'cert', 'key'],
   ports: ['exhibitor', 'mesosMaster', 'mesosAgent', 'marathon'],
   host: ['host', 'sshPort', 'ports'],
-  policy: ['agentConcurrency', 'agentFailureBudget', 'approveEachMaster', 'approveBeforeAgents', 'gates'],
+  policy: [
+    'agentConcurrency',
+    'agentRamp',
+    'agentFailureBudget',
+    'approveEachMaster',
+    'approveBeforeAgents',
+    'gates',
+    'windows',
+    'windowMinNodeTime',
+  ],
+  'policy.windows': ['days', 'start', 'end', 'timeZone', 'from', 'to'],
   'policy.gates': [
     'pollInterval',
     'stablePolls',

@@ -15,6 +15,7 @@ import {
   DEFAULT_PORTS,
   DEFAULT_PROBE_ROUTE,
   DEFAULT_REMOTE_WORK_DIR,
+  DEFAULT_WINDOW_MIN_NODE_MS,
   type GateTimings,
   type HttpAuth,
   type NodePorts,
@@ -24,10 +25,12 @@ import {
   type Policy,
   PROBE_ROUTES,
   type ProbeRoute,
+  type RampStep,
   type SshSettings,
   type Variant,
 } from '../shared/plan';
 import { MAX_AGENT_CONCURRENCY, MAX_FAILURE_BUDGET } from '../shared/plan-input';
+import { rampProblem } from '../shared/ramp';
 import { NODE_CA_BUNDLE, NODE_EXHIBITOR_TLS_DIR } from '../shared/remote-paths';
 import { errorText, firstLine, MAX_YAML_BYTES, parseYaml, positionOf } from './config-yaml';
 import { describeValue, formatDuration } from './durations';
@@ -53,6 +56,7 @@ import type { Findings } from './findings';
 import { readLocalFile } from './local-files';
 import { readNotify } from './notify';
 import { AGENT_PING_TIMEOUT_MS } from './rules';
+import { readWindows } from './windows';
 
 /** The plan as parsed, before the version and config.yaml rules. Absent parts were invalid. */
 export interface PlanDraft {
@@ -617,7 +621,41 @@ function readPolicy(ctx: FieldContext, value: unknown): Policy {
     'policy.approveBeforeAgents',
     d.approveBeforeAgents
   );
-  return { agentConcurrency, agentFailureBudget, approveEachMaster, approveBeforeAgents, gates: readGates(ctx, rec) };
+  const agentRamp = readRamp(ctx, rec?.agentRamp);
+  const windows = readWindows(ctx, rec?.windows);
+  const windowMinNodeMs = readDuration(
+    ctx,
+    rec,
+    'windowMinNodeTime',
+    'policy.windowMinNodeTime',
+    DEFAULT_WINDOW_MIN_NODE_MS
+  );
+  return {
+    agentConcurrency,
+    ...(agentRamp?.length ? { agentRamp } : {}),
+    agentFailureBudget,
+    approveEachMaster,
+    approveBeforeAgents,
+    gates: readGates(ctx, rec),
+    ...(windows ? { windows, windowMinNodeMs } : {}),
+  };
+}
+
+/** `agentRamp: [1, 5, "20%"]` (see src/shared/ramp.ts). */
+function readRamp(ctx: FieldContext, value: unknown): RampStep[] | undefined {
+  if (value === undefined || value === null) return undefined;
+  const problem = rampProblem(value, MAX_AGENT_CONCURRENCY);
+  if (problem) {
+    ctx.findings.error(
+      ctx.file,
+      'policy.agentRamp',
+      'field-invalid-value',
+      `policy.agentRamp ${problem}`,
+      'write e.g. agentRamp: [1, 5, "20%"] — the first agent alone, then 5 at once, then 20% of the agents'
+    );
+    return undefined;
+  }
+  return value as RampStep[];
 }
 
 function readGates(ctx: FieldContext, policy: Rec | undefined): GateTimings {

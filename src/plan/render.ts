@@ -2,6 +2,9 @@
  * `dcos-patch check`: the plan check's result for a person (what will happen, then every finding
  * with its fix, then the counts) and for scripts (`--json`).
  */
+import { DEFAULT_WINDOW_MIN_NODE_MS } from '../shared/plan';
+import { describeRamp } from '../shared/ramp';
+import { describeWindow } from '../shared/windows';
 import type { PlanCheckResult, PlanSummary } from './check';
 import { formatDuration } from './durations';
 import { formatFinding } from './findings';
@@ -60,6 +63,7 @@ function renderSummary(s: PlanSummary): string[] {
   if (s.agentOrder.length > 0) out.push(...agentLines(s));
   const p = s.policy;
   const g = p.gates;
+  if (p.agentRamp?.length) row('ramp', describeRamp(p.agentRamp, s.agentOrder.length, p.agentConcurrency));
   row(
     'policy',
     `agent failure budget ${p.agentFailureBudget}; approve each master: ${yesNo(p.approveEachMaster)}; approve before agents: ${yesNo(p.approveBeforeAgents)}`
@@ -68,6 +72,11 @@ function renderSummary(s: PlanSummary): string[] {
     'gates',
     `poll every ${formatDuration(g.pollIntervalMs)}, ${g.stablePolls} good polls in a row; exhibitor ${formatDuration(g.exhibitorTimeoutMs)}, mesos master ${formatDuration(g.mesosMasterTimeoutMs)}, cockroach ${formatDuration(g.cockroachTimeoutMs)} (every ${formatDuration(g.cockroachPollIntervalMs)}), agent window ${formatDuration(g.agentWindowMs)}, script ${formatDuration(g.scriptTimeoutMs)}`
   );
+  if (p.windows?.length) {
+    const least = formatDuration(p.windowMinNodeMs ?? DEFAULT_WINDOW_MIN_NODE_MS);
+    row('windows', `a node starts only inside one, with its estimate (at least ${least}) left before it closes:`);
+    for (const w of p.windows) out.push(`              ${describeWindow(w)}`);
+  }
   row('backups', `zookeeper: ${s.backups.zookeeper}; iam: ${s.backups.iam}`);
   if (s.preflightOverrides.length > 0) row('overrides', s.preflightOverrides.join(', '));
   for (const [i, hook] of s.notify.entries()) row(i === 0 ? 'notify' : '', hook);

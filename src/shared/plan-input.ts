@@ -6,7 +6,9 @@
  * durations within their bounds. Pure (no Node built-ins): workflow code runs it.
  */
 import { NOTIFY_EVENT_KINDS, type NodeRole, type NodeSpec, type Plan } from './plan';
+import { rampProblem } from './ramp';
 import { isPlainFileName, isVolatileRemoteDir, normalizeRemotePath, SAFE_REMOTE_PATH } from './remote-paths';
+import { MAX_WINDOWS, windowProblem } from './windows';
 
 export interface InputProblem {
   field: string;
@@ -23,6 +25,7 @@ export const DURATION_BOUNDS: Record<string, [number, number]> = {
   'policy.gates.cockroachPollInterval': [50, 60 * 60_000],
   'policy.gates.agentWindow': [500, 60 * 60_000],
   'policy.gates.scriptTimeout': [500, 24 * 3_600_000],
+  'policy.windowMinNodeTime': [1_000, 24 * 3_600_000],
 };
 
 /** At most this many agents in flight at once, whatever the plan says. */
@@ -227,6 +230,17 @@ function checkPolicy(p: Plan, bad: (f: string, m: string) => void): void {
   const c = pol.agentConcurrency;
   if (!Number.isInteger(c) || c < 1 || c > MAX_AGENT_CONCURRENCY) {
     bad('policy.agentConcurrency', `must be a whole number from 1 to ${MAX_AGENT_CONCURRENCY}`);
+  }
+  const ramp = pol.agentRamp === undefined ? undefined : rampProblem(pol.agentRamp, MAX_AGENT_CONCURRENCY);
+  if (ramp) bad('policy.agentRamp', ramp);
+  if (pol.windows !== undefined) {
+    const ws: unknown = pol.windows;
+    const problem =
+      !Array.isArray(ws) || ws.length > MAX_WINDOWS
+        ? `must be a list of at most ${MAX_WINDOWS} windows`
+        : ws.map(windowProblem).find(Boolean);
+    if (problem) bad('policy.windows', problem);
+    if (pol.windowMinNodeMs !== undefined) checkDuration('policy.windowMinNodeTime', pol.windowMinNodeMs, bad);
   }
   const b = pol.agentFailureBudget;
   if (!Number.isInteger(b) || b < 0 || b > MAX_FAILURE_BUDGET) {

@@ -1,3 +1,5 @@
+import type { MaintenanceWindow } from './windows';
+
 /**
  * The validated patch plan: what the workflow receives as its input.
  *
@@ -110,9 +112,14 @@ export interface GateTimings {
   scriptTimeoutMs: number;
 }
 
+/** One step of the canary ramp: a number of agents, or a percentage of them (`"20%"`). */
+export type RampStep = number | `${number}%`;
+
 export interface Policy {
   /** Agents patched at once (sliding window). */
   agentConcurrency: number;
+  /** The canary ramp (see src/shared/ramp.ts); absent or empty: the full window from the first agent. */
+  agentRamp?: RampStep[];
   /** Agent failures tolerated before the agent phase stops and asks. Masters never count. */
   agentFailureBudget: number;
   /** Wait for an operator `decide … approve` before each master after the first. */
@@ -120,6 +127,10 @@ export interface Policy {
   /** Wait for approval between the master and the agent phase. */
   approveBeforeAgents: boolean;
   gates: GateTimings;
+  /** Maintenance windows (src/shared/windows.ts); absent: any time. */
+  windows?: MaintenanceWindow[];
+  /** The least time a node is assumed to take when deciding whether it can finish inside the window. */
+  windowMinNodeMs?: number;
 }
 
 export interface Backups {
@@ -199,6 +210,8 @@ export interface NotifyHook {
 
 export const DEFAULT_PORTS: NodePorts = { exhibitor: 8181, mesosMaster: 5050, mesosAgent: 5051, marathon: 8080 };
 export const DEFAULT_REMOTE_WORK_DIR = '/var/lib/dcos-patch';
+/** A node is not started with less than this left in its maintenance window, whatever the estimate. */
+export const DEFAULT_WINDOW_MIN_NODE_MS = 5 * 60_000;
 
 export const DEFAULT_GATES: GateTimings = {
   pollIntervalMs: 5_000,

@@ -12,7 +12,8 @@ import type {
   ScriptRunResult,
 } from './activity-types';
 import type { NotifyState } from './notify-message';
-import type { GateTimings, NodeRole } from './plan';
+import type { GateTimings, NodeRole, RampStep } from './plan';
+import type { MaintenanceWindow } from './windows';
 
 export type Phase =
   | 'plan'
@@ -81,7 +82,14 @@ export interface PendingDecision {
   id: string;
   /** Node id, or `survey` / `preflight` / `backups` / `bootstrap` / `agents` for phase-level questions. */
   subject: string;
-  kind: 'node-failed' | 'approve-master' | 'approve-agents' | 'preflight-failed' | 'step-failed' | 'agents-failed';
+  kind:
+    | 'node-failed'
+    | 'approve-master'
+    | 'approve-agents'
+    | 'preflight-failed'
+    | 'step-failed'
+    | 'agents-failed'
+    | 'window-wait';
   reason: string;
   allowed: Decision[];
   sinceMs: number;
@@ -103,11 +111,16 @@ export interface PatchStatus {
   scriptSha256?: string;
   policy: {
     agentConcurrency: number;
+    /** The canary ramp in force (setPolicy changes it); absent: none. */
+    agentRamp?: RampStep[];
     agentFailureBudget: number;
     approveEachMaster: boolean;
     approveBeforeAgents: boolean;
     /** The gate timings in force for the nodes started from now (setPolicy changes them live). */
     gates: GateTimings;
+    /** The maintenance windows in force (setPolicy changes them); absent: any time. */
+    windows?: MaintenanceWindow[];
+    windowMinNodeMs?: number;
   };
   nodes: NodeStatus[];
   pending: PendingDecision[];
@@ -118,6 +131,12 @@ export interface PatchStatus {
   generation: number;
   /** Questions asked so far (the next one's id is `q<questionsAsked + 1>`); absent before ids existed. */
   questionsAsked?: number;
+  /** Waiting for a maintenance window: its opening (absent: none opens again) and the question that can skip the wait. */
+  windowWait?: { untilMs?: number; question: string; reason: string };
+  /** An operator approved starting outside the windows: allowed until this instant (the awaited opening). */
+  windowOverrideUntilMs?: number;
+  /** Where the canary ramp is: its step, and the agents started in that step. */
+  ramp?: { step: number; members: string[] };
   /** Webhook deliveries (plan `notify:`): sent, failed, queued, the last failure. */
   notifications?: NotifyState;
   /** Set once the operator answered "finish" to the agents that failed within the budget. */

@@ -5,8 +5,9 @@
  * '{"subject":"master-10.0.0.12","decision":"retry","question":"q3"}'`.
  */
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { GateTimings } from '../shared/plan';
+import type { GateTimings, RampStep } from '../shared/plan';
 import type { Decision, NodeProgress, PatchStatus } from '../shared/status';
+import type { MaintenanceWindow } from '../shared/windows';
 
 /** Finish the node(s) in flight, start no new one. Never expires on its own. */
 export const pauseSignal = defineSignal<[{ reason?: string }?]>('pause');
@@ -32,9 +33,14 @@ export const decideUpdate = defineUpdate<string, [DecideInput]>('decide');
 
 export interface PolicyChange {
   agentConcurrency?: number;
+  /** A new canary ramp (`[]`: none); the step under way is kept. */
+  agentRamp?: RampStep[];
   agentFailureBudget?: number;
   approveEachMaster?: boolean;
   approveBeforeAgents?: boolean;
+  /** New maintenance windows (`[]`: none, any time) and the least time a node is assumed to take. */
+  windows?: MaintenanceWindow[];
+  windowMinNodeMs?: number;
   /** Gate timings for the nodes started from now; the agent window is the cluster's, not a policy. */
   gates?: Partial<Omit<GateTimings, 'agentWindowMs'>>;
 }

@@ -59,10 +59,14 @@ export function initialStatus(plan: Plan, workflowId: string): PatchStatus {
     phaseStartedAtMs: now,
     policy: {
       agentConcurrency: plan.policy.agentConcurrency,
+      ...(plan.policy.agentRamp?.length ? { agentRamp: plan.policy.agentRamp } : {}),
       agentFailureBudget: plan.policy.agentFailureBudget,
       approveEachMaster: plan.policy.approveEachMaster,
       approveBeforeAgents: plan.policy.approveBeforeAgents,
       gates: plan.policy.gates,
+      ...(plan.policy.windows?.length
+        ? { windows: plan.policy.windows, windowMinNodeMs: plan.policy.windowMinNodeMs }
+        : {}),
     },
     nodes: allNodesOf(plan).map(node),
     pending: [],

@@ -16,10 +16,12 @@ import type {
   PendingDecision,
   Phase,
 } from '../shared/status';
+import { AgentRamp } from './agent-ramp';
 import { type Answered, questionId, whatItAnswers } from './answers';
 import type { DecideInput, PolicyChange } from './messages';
 import { type CarriedState, initialStatus, packNodes, unpackNodes } from './patch-carry';
 import { policyProblem } from './policy-rules';
+import { iso, windowHold } from './window-gate';
 
 /** What the state asks of its surroundings; every one optional (tests pass none). */
 export interface PatchEffects {
@@ -57,6 +59,8 @@ export class PatchState {
   private abortedInPhase: Phase;
   /** Each node's status by id: looked up per node event, so no scan over thousands of agents. */
   private readonly byId: Map<string, NodeStatus>;
+  /** The canary ramp over the agent window. */
+  readonly ramp: AgentRamp;
 
   private constructor(
     readonly plan: Plan,
@@ -66,6 +70,7 @@ export class PatchState {
   ) {
     this.abortedInPhase = status.phase;
     this.byId = new Map(status.nodes.map((n) => [n.id, n]));
+    this.ramp = new AgentRamp(status, plan.agents.length + plan.publicAgents.length, (id) => this.node(id));
   }
 
   /** A new patch: every node pending, phase `plan`. */
@@ -290,6 +295,10 @@ export class PatchState {
       if (d.decision === 'override') this.overridePreflight(d.checks ?? []);
       if (d.decision === 'retry') this.status.preflight = [];
     }
+    if (p.kind === 'window-wait' && d.decision === 'approve') {
+      this.status.windowOverrideUntilMs = this.status.windowWait?.untilMs ?? Number.MAX_SAFE_INTEGER;
+      delete this.status.windowWait;
+    }
     if (p.kind === 'agents-failed') {
       if (d.decision === 'retry') for (const n of this.failedWithinBudget()) this.retryAgent(n);
       if (d.decision === 'finish') this.status.failedAgentsSettled = true;
@@ -303,11 +312,7 @@ export class PatchState {
     n.state = 'pending';
     // The closing question about failed agents has nothing left to ask once none is failed.
     const closing = this.status.pending.find((p) => p.kind === 'agents-failed');
-    if (closing && this.failedWithinBudget().length === 0) {
-      this.status.pending = this.status.pending.filter((p) => p !== closing);
-      this.effects.pendingChanged?.(this.status.pending);
-      this.note(`question ${closing.id} withdrawn: no agent is failed any more`);
-    }
+    if (closing && this.failedWithinBudget().length === 0) this.withdraw(closing.id, 'no agent is failed any more');
   }
 
   /** Why this policy change is refused (the update's validator), or undefined. */
@@ -316,8 +321,17 @@ export class PatchState {
   }
 
   changePolicy(c: PolicyChange): PatchStatus['policy'] {
-    const { gates, ...rest } = c;
+    const { gates, agentRamp, windows, ...rest } = c;
     Object.assign(this.status.policy, rest);
+    if (windows?.length) this.status.policy.windows = windows;
+    else if (windows) delete this.status.policy.windows;
+    // New windows: the wait under way (if any) is decided again on the next look.
+    if (windows && this.status.windowWait) {
+      this.withdraw(this.status.windowWait.question, 'the maintenance windows changed');
+      delete this.status.windowWait;
+    }
+    if (agentRamp?.length) this.status.policy.agentRamp = agentRamp;
+    else if (agentRamp) delete this.status.policy.agentRamp;
     if (gates) this.status.policy.gates = { ...this.gates(), ...gates };
     this.note(`policy changed: ${JSON.stringify(c)}`);
     return this.status.policy;
@@ -439,6 +453,16 @@ export class PatchState {
     if (this.aborting && n.state === 'aborted') return;
     const failed = this.failedAgents();
     const budget = this.status.policy.agentFailureBudget;
+    if (this.ramp.isCanary(id)) {
+      n.state = 'waiting-decision';
+      this.ask({
+        subject: id,
+        kind: 'node-failed',
+        reason: `${n.note ?? 'failed'} (a canary of the ${this.ramp.describe()}; the ramp stops whatever the failure budget)`,
+        allowed: ['retry', 'skip', 'abort'],
+      });
+      return;
+    }
     if (failed <= budget) {
       n.retryQuestion = this.nextQuestionId();
       this.note(
@@ -478,6 +502,49 @@ export class PatchState {
       allowed: ['retry', 'finish', 'abort'],
     });
     return true;
+  }
+
+  // ---- maintenance windows ---------------------------------------------------------------------
+
+  /**
+   * Whether a node of `role` may start now; when not, the patch waits for the next opening (a
+   * question lets the operator start now) and this says so. True when it may start.
+   */
+  windowAllows(role: 'master' | 'agent'): boolean {
+    const now = Date.now();
+    this.windowOpened(now);
+    const hold = windowHold(this.status, role, now);
+    if (!hold) return true;
+    if (this.status.windowWait) return false;
+    const until =
+      hold.untilMs !== undefined ? `waiting for the window opening at ${iso(hold.untilMs)}` : 'no window opens again';
+    const reason = `${hold.reason}: ${until}`;
+    const question = this.ask({ subject: 'window', kind: 'window-wait', reason, allowed: ['approve', 'abort'] });
+    this.status.windowWait = { ...(hold.untilMs !== undefined ? { untilMs: hold.untilMs } : {}), question, reason };
+    this.effects.notify?.({ event: 'window', subject: 'window', question, text: reason });
+    return false;
+  }
+
+  /** The wait is over once its opening came: withdraw the question. */
+  windowOpened(nowMs: number): void {
+    const w = this.status.windowWait;
+    if (!w || w.untilMs === undefined || nowMs < w.untilMs) return;
+    delete this.status.windowWait;
+    this.withdraw(w.question, `the window opened at ${iso(w.untilMs)}`);
+  }
+
+  /** How long the workflow may sleep before a window opens (undefined: until something else happens). */
+  windowSleepMs(): number | undefined {
+    const until = this.status.windowWait?.untilMs;
+    return until === undefined ? undefined : Math.max(0, until - Date.now());
+  }
+
+  private withdraw(questionId: string, why: string): void {
+    const before = this.status.pending.length;
+    this.status.pending = this.status.pending.filter((p) => p.id !== questionId);
+    if (this.status.pending.length === before) return;
+    this.effects.pendingChanged?.(this.status.pending);
+    this.note(`question ${questionId} withdrawn: ${why}`);
   }
 
   /** The phase the abort was asked in. */

@@ -5,14 +5,19 @@
  */
 import type { GateTimings } from '../shared/plan';
 import { DURATION_BOUNDS, MAX_AGENT_CONCURRENCY, MAX_STABLE_POLLS } from '../shared/plan-input';
+import { rampProblem } from '../shared/ramp';
+import { MAX_WINDOWS, windowProblem } from '../shared/windows';
 import type { PolicyChange } from './messages';
 
 export const POLICY_KEYS = [
   'agentConcurrency',
+  'agentRamp',
   'agentFailureBudget',
   'approveEachMaster',
   'approveBeforeAgents',
   'gates',
+  'windows',
+  'windowMinNodeMs',
 ] as const;
 /** The gate timings a running patch may change (the agent window is the masters' own setting). */
 export const LIVE_GATE_KEYS = [
@@ -42,11 +47,25 @@ export function policyProblem(c: PolicyChange, agents: number): string | undefin
   if (c1 !== undefined && (!Number.isInteger(c1) || c1 < 1 || c1 > MAX_AGENT_CONCURRENCY)) {
     return `agentConcurrency must be a whole number from 1 to ${MAX_AGENT_CONCURRENCY}`;
   }
+  const ramp = c.agentRamp === undefined ? undefined : rampProblem(c.agentRamp, MAX_AGENT_CONCURRENCY);
+  if (ramp) return `agentRamp ${ramp}`;
+  const windows = c.windows === undefined ? undefined : windowsProblem(c.windows);
+  if (windows) return `windows ${windows}`;
+  const [lo, hi] = DURATION_BOUNDS['policy.windowMinNodeTime']!;
+  const m = c.windowMinNodeMs;
+  if (m !== undefined && (!Number.isInteger(m) || m < lo || m > hi)) {
+    return `windowMinNodeMs must be a whole number of milliseconds from ${lo} to ${hi}`;
+  }
   const b = c.agentFailureBudget;
   if (b !== undefined && (!Number.isInteger(b) || b < 0 || b > agents)) {
     return `agentFailureBudget must be a whole number from 0 to ${agents} (the number of agents)`;
   }
   return c.gates === undefined ? undefined : gatesProblem(c.gates);
+}
+
+function windowsProblem(ws: unknown): string | undefined {
+  if (!Array.isArray(ws) || ws.length > MAX_WINDOWS) return `must be a list of at most ${MAX_WINDOWS} windows`;
+  return ws.map(windowProblem).find(Boolean);
 }
 
 function gatesProblem(gates: unknown): string | undefined {

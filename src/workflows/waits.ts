@@ -14,6 +14,27 @@ export async function holdIfPaused(state: PatchState, before: string): Promise<v
   await condition(() => !state.paused || state.aborting);
 }
 
+/**
+ * Until a node of `role` may start: nothing holds `subject` (a pause, a question) and a
+ * maintenance window is open long enough for it (or the operator approved starting now). The
+ * wait for an opening is a durable timer: it survives worker restarts and continue-as-new.
+ */
+export async function waitToStart(state: PatchState, subject: string, role: 'master' | 'agent'): Promise<void> {
+  while (!state.aborting) {
+    await waitUntilFree(state, subject);
+    if (state.aborting || state.windowAllows(role)) return;
+    state.doing(`${state.status.windowWait?.reason ?? 'waiting for a window'} (start now: decide … window approve)`);
+    await sleepUntilWindow(state, () => !state.isAsking('window') || state.aborting);
+  }
+}
+
+/** Until `done`, or the awaited window opening, whichever comes first. */
+export async function sleepUntilWindow(state: PatchState, done: () => boolean): Promise<void> {
+  const ms = state.windowSleepMs();
+  if (ms === undefined) await condition(done);
+  else await condition(done, ms);
+}
+
 /** Until no question on `subject` is open and the patch is not paused (or it is aborting). */
 export async function waitUntilFree(state: PatchState, subject: string): Promise<void> {
   if (state.paused) state.doing(`paused before ${subject}: resume to continue`);

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { closeAllSsh } from '../../src/activities/ssh';
-import type { Plan } from '../../src/shared/plan';
+import { NOTIFY_EVENT_KINDS, type Plan } from '../../src/shared/plan';
 import { pauseSignal, resumeSignal, statusQuery } from '../../src/workflows/messages';
 import { answer } from '../helpers/decide';
 import { pendingFor, SHORT_GATES, withPatch } from '../helpers/patch-run';
@@ -83,9 +83,9 @@ describe('webhook notifications', { timeout: 240_000 }, () => {
       SHORT_GATES,
       (_c, plan: Plan) => {
         plan.notify = [
-          { url: live.url, headerFile, events: [...allEvents()] },
+          { url: live.url, headerFile, events: [...NOTIFY_EVENT_KINDS] },
           { url: refusing.url, events: ['decision-needed'] },
-          { url: dead, events: [...allEvents()] },
+          { url: dead, events: [...NOTIFY_EVENT_KINDS] },
         ];
       }
     );
@@ -124,18 +124,4 @@ async function deliveryOf(patchId: string) {
   const id = started?.startChildWorkflowExecutionInitiatedEventAttributes?.workflowId;
   assert.ok(id, 'the patch handed its last messages to deliverNotifications');
   return env.client.workflow.getHandle(id);
-}
-
-function allEvents() {
-  return [
-    'started',
-    'phase',
-    'decision-needed',
-    'node-failed',
-    'paused',
-    'resumed',
-    'window',
-    'finished',
-    'aborted',
-  ] as const;
 }

@@ -970,6 +970,28 @@ export const cases: Case[] = [
       message: /ca-bundle\.crt/,
     },
   },
+  // --- ramp and windows --------------------------------------------------------------------
+  {
+    name: 'policy.agentRamp: a step that is no width',
+    plan: (p) => {
+      p.policy = { agentRamp: [1, '0%'] };
+    },
+    expect: { code: 'field-invalid-value', field: 'policy.agentRamp', file: 'plan', message: /"0%"/ },
+  },
+  {
+    name: 'policy.windows: an unknown time zone',
+    plan: (p) => {
+      p.policy = { windows: [{ days: ['mon'], start: '22:00', end: '04:00', timeZone: 'Europe/Atlantis' }] };
+    },
+    expect: { code: 'window-invalid', field: 'policy.windows[0]', file: 'plan', message: /IANA time zone/ },
+  },
+  {
+    name: 'policy.windows: an absolute window without its zone',
+    plan: (p) => {
+      p.policy = { windows: [{ from: '2026-12-24T22:00:00', to: '2026-12-25T06:00:00Z' }] };
+    },
+    expect: { code: 'window-invalid', field: 'policy.windows[0].from', file: 'plan', message: /with its zone/ },
+  },
   // --- notify --------------------------------------------------------------------------------
   {
     name: 'notify: a Slack webhook URL in the plan is a secret in history',

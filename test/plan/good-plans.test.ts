@@ -10,7 +10,7 @@ import { checkPlanFile, loadPlan } from '../../src/plan/check';
 import { enableIpv6FromConfigFile } from '../../src/plan/config-yaml';
 import { PlanError } from '../../src/plan/findings';
 import { checkResultJson, renderCheck } from '../../src/plan/render';
-import { DEFAULT_POLICY, DEFAULT_PORTS, DEFAULT_REMOTE_WORK_DIR } from '../../src/shared/plan';
+import { DEFAULT_POLICY, DEFAULT_PORTS, DEFAULT_REMOTE_WORK_DIR, NOTIFY_EVENT_KINDS } from '../../src/shared/plan';
 import { cleanFixtures, fixtureKey, makeFixture } from './fixture';
 
 after(cleanFixtures);
@@ -201,17 +201,7 @@ describe('a good plan becomes a typed Plan', () => {
       {
         url: 'https://alerts.example.com/hooks/dcos-patch',
         headerFile: join(f.dir, 'secrets/webhook-header'),
-        events: [
-          'started',
-          'phase',
-          'decision-needed',
-          'node-failed',
-          'paused',
-          'resumed',
-          'window',
-          'finished',
-          'aborted',
-        ],
+        events: [...NOTIFY_EVENT_KINDS],
       },
       { urlFile: join(f.dir, 'secrets/slack-url'), events: ['decision-needed', 'finished'] },
     ]);
@@ -223,6 +213,42 @@ describe('a good plan becomes a typed Plan', () => {
       !shown.includes('hooks.slack.com') && !checkResultJson(result).includes('XXXX'),
       'the URL in the file is never shown'
     );
+  });
+
+  test('a ramp and maintenance windows: in the Plan, in the summary and in check --json', () => {
+    const f = makeFixture({
+      plan: (p) => {
+        p.policy = {
+          agentConcurrency: 4,
+          agentRamp: [1, '50%'],
+          windows: [
+            { days: ['Monday', 'tue'], start: '22:00', end: '05:00', timeZone: 'Europe/Berlin' },
+            { from: '2026-12-24T22:00:00Z', to: '2026-12-25T06:00:00+01:00' },
+          ],
+          windowMinNodeTime: '10m',
+        };
+      },
+    });
+    const result = f.check();
+    assert.ok(result.plan, JSON.stringify(result.findings));
+    const pol = result.plan.policy;
+    assert.deepEqual(pol.agentRamp, [1, '50%']);
+    assert.deepEqual(pol.windows, [
+      { days: ['mon', 'tue'], start: '22:00', end: '05:00', timeZone: 'Europe/Berlin' },
+      { fromMs: Date.parse('2026-12-24T22:00:00Z'), toMs: Date.parse('2026-12-25T05:00:00Z') },
+    ]);
+    assert.equal(pol.windowMinNodeMs, 600_000);
+    const shown = renderCheck(result);
+    assert.match(
+      shown,
+      /ramp {6}1 → 50% \(2\), each step after every agent of the one before passed; then sliding 2 at once/
+    );
+    assert.match(shown, /windows {3}a node starts only inside one, with its estimate \(at least 10m\) left/);
+    assert.match(shown, /mon,tue 22:00–05:00 Europe\/Berlin/);
+    assert.match(shown, /2026-12-24T22:00:00\.000Z → 2026-12-25T05:00:00\.000Z/);
+    const json = JSON.parse(checkResultJson(result));
+    assert.deepEqual(json.summary.policy.agentRamp, [1, '50%']);
+    assert.equal(json.summary.policy.windows.length, 2);
   });
 
   test('~ in a local path expands to the home directory', () => {

@@ -199,7 +199,7 @@ describe('PatchState', () => {
     const s = fresh();
     assert.match(
       s.policyProblem({ agentConcurency: 2 } as never)!,
-      /unknown policy key agentConcurency; the keys are agentConcurrency, agentFailureBudget, approveEachMaster, approveBeforeAgents, gates/
+      /unknown policy key agentConcurency; the keys are agentConcurrency, agentRamp, agentFailureBudget, approveEachMaster, approveBeforeAgents, gates, windows, windowMinNodeMs/
     );
     assert.match(s.policyProblem({ approveEachMaster: 'yes' } as never)!, /approveEachMaster must be true or false/);
     assert.match(s.policyProblem({ agentConcurrency: '4' } as never)!, /agentConcurrency must be a whole number/);

@@ -5,6 +5,7 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { InvalidArgumentError } from 'commander';
 import { formatDuration, parseDuration } from '../../plan/durations';
+import type { RampStep } from '../../shared/plan';
 import type { Decision, PatchStatus } from '../../shared/status';
 import {
   abortSignal,
@@ -98,7 +99,7 @@ export async function decideCommand(
 }
 
 /** Decisions about a phase rather than a node. */
-const PHASE_SUBJECTS = ['survey', 'preflight', 'backups', 'bootstrap', 'agents'];
+const PHASE_SUBJECTS = ['survey', 'preflight', 'backups', 'bootstrap', 'agents', 'window'];
 
 /** Accept a node's address (`10.0.0.12`) where its id (`master-10.0.0.12`) is meant. */
 async function resolveSubject(ctx: CliContext, handle: WorkflowHandle, subject: string): Promise<string> {
@@ -127,6 +128,7 @@ export const GATE_OPTIONS = {
 
 export type SetOptions = {
   concurrency?: number;
+  ramp?: RampStep[];
   failureBudget?: number;
   approveEachMaster?: boolean;
   approveBeforeAgents?: boolean;
@@ -136,6 +138,7 @@ export type SetOptions = {
 export function policyChangeOf(opts: SetOptions): PolicyChange {
   const change: PolicyChange = {};
   if (opts.concurrency !== undefined) change.agentConcurrency = opts.concurrency;
+  if (opts.ramp !== undefined) change.agentRamp = opts.ramp;
   if (opts.failureBudget !== undefined) change.agentFailureBudget = opts.failureBudget;
   if (opts.approveEachMaster !== undefined) change.approveEachMaster = opts.approveEachMaster;
   if (opts.approveBeforeAgents !== undefined) change.approveBeforeAgents = opts.approveBeforeAgents;
@@ -168,7 +171,21 @@ export function describePolicy(policy: PatchStatus['policy']): string {
   const gates = g
     ? `; gates: poll ${formatDuration(g.pollIntervalMs)} × ${g.stablePolls} stable, exhibitor ${formatDuration(g.exhibitorTimeoutMs)}, mesos master ${formatDuration(g.mesosMasterTimeoutMs)}, cockroach ${formatDuration(g.cockroachTimeoutMs)} (poll ${formatDuration(g.cockroachPollIntervalMs)}), script ${formatDuration(g.scriptTimeoutMs)}, agent window ${formatDuration(g.agentWindowMs)}`
     : '';
-  return `agent concurrency ${policy.agentConcurrency}, agent failure budget ${policy.agentFailureBudget}, approve each master ${policy.approveEachMaster}, approve before agents ${policy.approveBeforeAgents}${gates}`;
+  const ramp = policy.agentRamp?.length ? `, ramp ${policy.agentRamp.join(' → ')}` : '';
+  return `agent concurrency ${policy.agentConcurrency}${ramp}, agent failure budget ${policy.agentFailureBudget}, approve each master ${policy.approveEachMaster}, approve before agents ${policy.approveBeforeAgents}${gates}`;
+}
+
+/** `--ramp 1,5,20%` (`none` removes the ramp); the workflow checks the widths. */
+export function parseRampOption(value: string): RampStep[] {
+  if (value.trim() === 'none') return [];
+  return value.split(',').map((part) => {
+    const p = part.trim();
+    if (/^\d+$/.test(p)) return Number(p);
+    if (/^\d+%$/.test(p)) return p as RampStep;
+    throw new InvalidArgumentError(
+      `"${value}" is not a ramp: whole numbers or percentages, comma-separated (1,5,20%), or none`
+    );
+  });
 }
 
 /** A duration option: `30s`, `5m`, `500ms` (a plain number is milliseconds). */

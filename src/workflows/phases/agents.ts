@@ -11,6 +11,7 @@ import { condition, workflowInfo } from '@temporalio/workflow';
 import type { NodeSpec } from '../../shared/plan';
 import { runNode } from '../node-runner';
 import type { PatchRun } from '../patch-run';
+import { sleepUntilWindow } from '../waits';
 
 export type AgentsEnd = 'finished' | 'roll-over';
 
@@ -23,6 +24,9 @@ export async function agents(run: PatchRun): Promise<AgentsEnd> {
   }
   const window = new AgentWindow(run);
   while (true) {
+    // No agent starts unless it can finish inside a maintenance window (else the patch waits).
+    state.windowOpened(Date.now());
+    if (window.wouldStart()) state.windowAllows('agent');
     window.startWhatFits();
     window.showProgress();
     if (window.size === 0 && window.allStarted() && state.askAboutFailedAgents()) continue;
@@ -64,13 +68,21 @@ class AgentWindow {
     return st.paused || st.pending.length > 0 || st.abortRequested || this.wantsRollover();
   }
 
+  /** An agent would start now, were no window closed. */
+  wouldStart(): boolean {
+    return this.hasRoom();
+  }
+
   private hasRoom(): boolean {
-    return !this.blocked() && this.running.size < this.run.state.status.policy.agentConcurrency && !!this.next();
+    return !this.blocked() && this.run.state.ramp.room(this.running.size) > 0 && !!this.next();
   }
 
   startWhatFits(): void {
+    const { state } = this.run;
+    for (const line of state.ramp.advance(!this.next())) state.note(line);
     while (this.hasRoom()) {
       const agent = this.next()!;
+      state.ramp.started(agent.id);
       const p: Promise<void> = runNode(this.run, agent, this.run.state.status.scriptUrl ?? '').then((r) => {
         this.running.delete(p);
         if (!r || r.outcome === 'failed') this.run.state.agentFailed(agent.id);
@@ -86,10 +98,12 @@ class AgentWindow {
     const done = this.all.filter((a) => !['pending', 'patching'].includes(state.node(a.id).state)).length;
     state.doing(
       st.pending.length
-        ? `BLOCKED, needs you: ${st.pending.map((p) => `${p.subject} (${p.allowed.join('/')})`).join(', ')}`
+        ? st.windowWait && st.pending.length === 1
+          ? `${st.windowWait.reason} (start now: decide ${st.workflowId} window approve --question ${st.windowWait.question})`
+          : `BLOCKED, needs you: ${st.pending.map((p) => `${p.subject} (${p.allowed.join('/')})`).join(', ')}`
         : st.paused
           ? `paused: ${this.size} agent(s) finishing, no new agent starts; resume to continue`
-          : `agents: ${done}/${this.all.length} done, ${this.size} in flight (window ${st.policy.agentConcurrency})`
+          : `agents: ${done}/${this.all.length} done, ${this.size} in flight (${state.ramp.describe() ?? `window ${st.policy.agentConcurrency}`})`
     );
   }
 
@@ -98,7 +112,8 @@ class AgentWindow {
     const { state, inflight } = this.run;
     const before = this.size;
     // Also wake once the window is empty and nothing is left (the closing question was answered).
-    await condition(
+    await sleepUntilWindow(
+      state,
       () => this.size < before || this.hasRoom() || state.aborting || (before === 0 && this.allStarted())
     );
     if (!state.aborting) return;

@@ -1,13 +1,14 @@
 /**
  * Masters: strictly one at a time, each validated before the next. A master that did not come
  * back patched asks the operator (retry / abort); with approveEachMaster every master after the
- * first waits for its approval; with approveBeforeAgents the agent phase does too.
+ * first waits for its approval; with approveBeforeAgents the agent phase does too. A master starts
+ * only inside a maintenance window it can finish in.
  */
 import type { NodeSpec } from '../../shared/plan';
 import { runNode } from '../node-runner';
 import type { PatchRun } from '../patch-run';
 import { nodeLabel } from '../patch-state';
-import { holdIfPaused, waitUntilFree } from '../waits';
+import { holdIfPaused, waitToStart, waitUntilFree } from '../waits';
 import { startPrestaging } from './prestage';
 
 export async function masters(run: PatchRun): Promise<void> {
@@ -47,7 +48,7 @@ async function patchMaster(run: PatchRun, master: NodeSpec, index: number): Prom
         allowed: ['approve', 'abort'],
       });
     }
-    await waitUntilFree(state, master.id);
+    await waitToStart(state, master.id, 'master');
     if (state.aborting) return;
     state.doing(`patching ${nodeLabel(master)} (${index + 1}/${plan.masters.length}); the other masters stay up`);
     const r = await runNode(run, master, state.status.scriptUrl ?? '');
