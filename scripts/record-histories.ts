@@ -1,9 +1,11 @@
 /**
  * Records the histories the replay test (test/replay/replay.test.ts) replays: real runs of the
  * current workflows on the simulator — a plain patch, a master that failed and was retried, a
- * pause and resume, a continue-as-new — each patchCluster run and one patchNode child of each.
+ * pause and resume, a continue-as-new, the operator's controls (a ramp, a window, webhooks, an
+ * agent retried within the budget) — each patchCluster run and one patchNode child of each.
  *
  *   npm run record-histories            (a dev server of its own, or TEMPORAL_TEST_ADDRESS)
+ *   npm run record-histories -- --prefix v3 --only operator   (add one case beside the others)
  *
  * Refresh them on purpose only: when a workflow change is meant to be incompatible with running
  * patches (and the versioning story in docs/versioning.md says how it ships), or to add a case.
@@ -12,6 +14,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import type { Plan } from '../src/shared/plan';
 import type { PatchStatus } from '../src/shared/status';
 import type { SimCluster } from '../src/sim';
 import type { patchCluster } from '../src/workflows/patch-cluster';
@@ -26,6 +29,8 @@ interface Scenario {
   masters: 1 | 3;
   agents: number;
   rolloverAfterNodes?: number;
+  /** Change the plan before the patch starts. */
+  prepare?: (plan: Plan) => void;
   /** Steer the patch while it runs. */
   steer?: (h: Handle, cluster: SimCluster) => Promise<void>;
   /** The child whose history is kept too. */
@@ -65,6 +70,47 @@ const SCENARIOS: Scenario[] = [
     child: (c) => `${c.agents[0]!.id}/attempt-1`,
   },
   {
+    name: 'operator',
+    masters: 1,
+    agents: 3,
+    prepare: (plan) => {
+      const now = Date.now();
+      plan.policy.agentConcurrency = 2;
+      plan.policy.agentFailureBudget = 1;
+      plan.policy.agentRamp = [1, '100%'];
+      // Open for one more minute, a node estimated at an hour: the first master waits for approval.
+      plan.policy.windows = [{ fromMs: now - 60_000, toMs: now + 60_000 }];
+      plan.policy.windowMinNodeMs = 3_600_000;
+      // Nothing listens there: every message fails, and the patch never waits for it.
+      plan.notify = [
+        { url: 'http://127.0.0.1:9/hooks/dcos-patch', events: ['started', 'phase', 'node-failed', 'finished'] },
+      ];
+    },
+    steer: async (h, cluster) => {
+      await waitFor(
+        async () => (await status(h)).pending.some((p) => p.subject === 'window'),
+        'the window wait',
+        120_000
+      );
+      const w = (await status(h)).pending.find((p) => p.subject === 'window')!;
+      await h.executeUpdate('decide', { args: [{ subject: 'window', decision: 'approve', question: w.id }] });
+      const a = cluster.agents[1]!.id;
+      cluster.inject(a, { kind: 'script-exit', code: 3 });
+      let retry: string | undefined;
+      await waitFor(
+        async () => {
+          retry = (await status(h)).nodes.find((n) => n.id === a)?.retryQuestion;
+          return retry !== undefined;
+        },
+        'the agent to fail within the budget',
+        120_000
+      );
+      cluster.clearFaults(a);
+      await h.executeUpdate('decide', { args: [{ subject: a, decision: 'retry', question: retry }] });
+    },
+    child: (c) => `${c.agents[1]!.id}/attempt-2`,
+  },
+  {
     name: 'continue-as-new',
     masters: 1,
     agents: 4,
@@ -75,6 +121,7 @@ const SCENARIOS: Scenario[] = [
 
 async function record(env: Env, s: Scenario): Promise<void> {
   const { cluster, plan } = await simWithPlan({ masters: s.masters, agents: s.agents }, { agentConcurrency: 1 });
+  s.prepare?.(plan);
   const taskQueue = `record-${s.name}-${Date.now()}`;
   const worker = await patchWorker(env.nativeConnection, taskQueue);
   try {
@@ -113,6 +160,9 @@ async function runsOf(env: Env, workflowId: string): Promise<string[]> {
  */
 const at = process.argv.indexOf('--prefix');
 const PREFIX = at >= 0 ? `${process.argv[at + 1]}-` : '';
+/** `--only a,b`: record just these cases. */
+const only = process.argv.indexOf('--only');
+const ONLY = only >= 0 ? process.argv[only + 1]!.split(',') : undefined;
 
 /** Replay needs each history's workflow id (child ids derive from it): kept in index.json. */
 const index: Record<string, string> =
@@ -129,7 +179,7 @@ async function main(): Promise<void> {
   mkdirSync(OUT, { recursive: true });
   const env = await startTestEnvironment();
   try {
-    for (const s of SCENARIOS) await record(env, s);
+    for (const s of SCENARIOS.filter((x) => !ONLY || ONLY.includes(x.name))) await record(env, s);
     writeFileSync(join(OUT, 'index.json'), `${JSON.stringify(index, null, 2)}\n`);
   } finally {
     await env.teardown();
