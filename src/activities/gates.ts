@@ -5,6 +5,7 @@
  * crash), and at the deadline the gate fails with `GateTimeout` (non-retryable) naming what it
  * saw last. Failures that retrying cannot fix (host key, unreadable credentials) end it at once.
  */
+import { type AppHealth, parseAppHealth, regressions } from '../preflight/workloads';
 import type { AgentBaseline, GateInput, GateName, GateResult } from '../shared/activity-types';
 import { mesosVersionMatches } from '../shared/dcos-releases';
 import { FailureTypes } from '../shared/failure-types';
@@ -307,26 +308,31 @@ export async function leaderState(masters: NodeSpec[], via: MasterRoute, signal?
  * share one fetch per poll instead of one each. A fetch younger than `maxAgeMs` (or one still
  * under way) is reused; a failed one is not kept.
  */
-const sharedStates = new Map<string, { at: number; state: Promise<unknown> }>();
-
 export function sharedLeaderState(
   masters: NodeSpec[],
   via: MasterRoute,
   maxAgeMs: number,
   signal?: AbortSignal
 ): Promise<unknown> {
-  const key = `${via.http.probes ?? 'http'} ${masters.map((m) => `${m.address}:${m.ports.mesosMaster}`).join(',')}`;
+  const key = `state ${via.http.probes ?? 'http'} ${masters.map((m) => `${m.address}:${m.ports.mesosMaster}`).join(',')}`;
+  return shared(key, maxAgeMs, () => leaderState(masters, via), signal);
+}
+
+const sharedFetches = new Map<string, { at: number; value: Promise<unknown> }>();
+
+/** One fetch per key at a time and per `maxAgeMs`, shared by every caller on this worker. */
+function shared<T>(key: string, maxAgeMs: number, fetch: () => Promise<T>, signal?: AbortSignal): Promise<T> {
   const now = Date.now();
-  const hit = sharedStates.get(key);
-  if (hit && now - hit.at < maxAgeMs) return hit.state;
-  // Not tied to one caller's cancellation: other agents may be waiting on the same fetch.
-  const state = leaderState(masters, via);
-  sharedStates.set(key, { at: now, state });
-  state.catch(() => {
-    if (sharedStates.get(key)?.state === state) sharedStates.delete(key);
+  const hit = sharedFetches.get(key);
+  if (hit && now - hit.at < maxAgeMs) return (signal ? abortable(hit.value, signal) : hit.value) as Promise<T>;
+  // Not tied to one caller's cancellation: other callers may be waiting on the same fetch.
+  const value = fetch();
+  sharedFetches.set(key, { at: now, value });
+  value.catch(() => {
+    if (sharedFetches.get(key)?.value === value) sharedFetches.delete(key);
   });
-  if (sharedStates.size > 64) sharedStates.delete(sharedStates.keys().next().value!);
-  return signal ? abortable(state, signal) : state;
+  if (sharedFetches.size > 64) sharedFetches.delete(sharedFetches.keys().next().value!);
+  return signal ? abortable(value, signal) : value;
 }
 
 function abortable<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
@@ -336,6 +342,48 @@ function abortable<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
     signal.addEventListener('abort', onAbort, { once: true });
     p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
   });
+}
+
+/**
+ * Every Marathon app that was healthy before the patch is healthy (all instances running, health
+ * checks passing), as the first master whose Marathon answers reports it (any master proxies to
+ * the leader).
+ */
+export function workloadsProbe(input: GateInput): Probe {
+  const before = input.appsUnhealthyBefore ?? [];
+  const { ssh, http } = input.target;
+  const key = `apps ${http.probes ?? 'http'} ${input.masters.map((m) => `${m.address}:${m.ports.marathon}`).join(',')}`;
+  return async (signal) => {
+    // Half a poll interval: every node polling now shares the fetch, the next poll gets a fresh one.
+    const apps = await shared(key, input.pollIntervalMs / 2, () => marathonApps(input.masters, { ssh, http }), signal);
+    if (!apps.ok) return { ok: false, observation: apps.observation };
+    const bad = regressions(apps.apps, before, input.target.node.role !== 'master');
+    const known = before.length ? `; ${before.length} unhealthy before the patch, not counted` : '';
+    return bad.length
+      ? { ok: false, observation: `not healthy again: ${bad.join(', ')}${known}` }
+      : {
+          ok: true,
+          observation: `${apps.apps.length - before.length}/${apps.apps.length} Marathon apps healthy${known}`,
+        };
+  };
+}
+
+/** Marathon's apps from the first master whose Marathon answers (any master proxies to the leader). */
+async function marathonApps(
+  masters: NodeSpec[],
+  via: MasterRoute
+): Promise<{ ok: true; apps: AppHealth[] } | { ok: false; observation: string }> {
+  const problems: string[] = [];
+  for (const m of masters) {
+    try {
+      const body = await getNodeJson({ node: m, ...via }, 'marathon', '/v2/apps', HTTP_PROBE_MS);
+      return { ok: true, apps: parseAppHealth(body) };
+    } catch (err) {
+      if (isNonRetryable(err)) throw err;
+      problems.push(`${m.address}: ${errorText(err)}`);
+    }
+  }
+  return { ok: false, observation: `Marathon's /v2/apps did not answer (${problems.join('; ')})` };
 }
 
 export function agentTasksProbe(input: GateInput): Probe {
@@ -465,6 +513,10 @@ export const GATE_CHECKS: Record<
   'agent-registered': {
     probe: (i) => metricProbe(i, 'mesosAgent', 'slave/registered'),
     hint: `The agent did not register with the masters: check journalctl -u dcos-mesos-slave (public: dcos-mesos-slave-public). ${DIAG}`,
+  },
+  'workloads-healthy': {
+    probe: workloadsProbe,
+    hint: `A Marathon app that was healthy before the patch is not healthy again: check it in the DC/OS UI or \`dcos marathon app show <id>\` and the tasks on this node before going on. ${DIAG}`,
   },
   'agent-tasks-reconciled': {
     probe: agentTasksProbe,

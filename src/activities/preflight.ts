@@ -33,6 +33,7 @@ import {
 } from '../preflight/host-facts';
 import { evaluateConstraints, evaluateMarathonOnMarathon, parseMarathonApps } from '../preflight/marathon';
 import { summarizePasses } from '../preflight/summary';
+import { type AppHealth, evaluateAppHealth, parseAppHealth } from '../preflight/workloads';
 import type { NodeTarget, PlanInput, PreflightFinding, PreflightResult } from '../shared/activity-types';
 import { FailureTypes } from '../shared/failure-types';
 import type { NodeSpec, Plan, SecurityMode } from '../shared/plan';
@@ -223,12 +224,16 @@ async function clusterFindings(
     evaluateStrictRestarts(toStrict, state)
   );
   if (apps.ok) {
-    findings.push(...evaluateConstraints(apps.value), ...evaluateMarathonOnMarathon(apps.value));
+    findings.push(
+      ...evaluateConstraints(apps.value.apps),
+      ...evaluateMarathonOnMarathon(apps.value.apps),
+      evaluateAppHealth(apps.value.health)
+    );
   } else {
     const seen = `cannot read Marathon's /v2/apps from any master (${apps.error})`;
     const check = (name: CheckName) =>
       fail(name, seen, undefined, 'make Marathon answer on a master (journalctl -u dcos-marathon), then retry');
-    findings.push(check('marathon-constraints'), check('marathon-on-marathon'));
+    findings.push(check('marathon-constraints'), check('marathon-on-marathon'), check('marathon-apps-healthy'));
   }
   return findings.filter((f) => !(f.host && sshDown.has(f.host)));
 }
@@ -237,14 +242,17 @@ async function clusterFindings(
  * /v2/apps from the first master whose Marathon answers (any master proxies to the leader), with
  * the DC/OS token when the plan has one (strict mode protects Marathon's API too).
  */
-async function marathonApps(plan: Plan): Promise<Answer<ReturnType<typeof parseMarathonApps>>> {
+async function marathonApps(
+  plan: Plan
+): Promise<Answer<{ apps: ReturnType<typeof parseMarathonApps>; health: AppHealth[] }>> {
   const errors: string[] = [];
   const signal = activitySignal();
   for (const m of plan.masters) {
     const target = { node: m, ssh: plan.ssh, http: plan.http };
-    const a = await answer(async () =>
-      parseMarathonApps(await getNodeJson(target, 'marathon', '/v2/apps', HTTP_TIMEOUT_MS, signal))
-    );
+    const a = await answer(async () => {
+      const body = await getNodeJson(target, 'marathon', '/v2/apps', HTTP_TIMEOUT_MS, signal);
+      return { apps: parseMarathonApps(body), health: parseAppHealth(body) };
+    });
     if (a.ok) return a;
     errors.push(a.error);
   }

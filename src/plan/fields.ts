@@ -60,6 +60,7 @@ export const PLAN_SCHEMA: Readonly<Record<string, readonly string[]>> = {
     'gates',
     'windows',
     'windowMinNodeTime',
+    'health',
   ],
   'policy.windows': ['days', 'start', 'end', 'timeZone', 'from', 'to'],
   'policy.gates': [

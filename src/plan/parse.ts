@@ -17,6 +17,7 @@ import {
   DEFAULT_REMOTE_WORK_DIR,
   DEFAULT_WINDOW_MIN_NODE_MS,
   type GateTimings,
+  HEALTH_POLICIES,
   type HttpAuth,
   type NodePorts,
   type NodeRole,
@@ -622,6 +623,7 @@ function readPolicy(ctx: FieldContext, value: unknown): Policy {
     d.approveBeforeAgents
   );
   const agentRamp = readRamp(ctx, rec?.agentRamp);
+  const health = readEnum(ctx, rec, 'health', 'policy.health', HEALTH_POLICIES, { required: false }) ?? d.health!;
   const windows = readWindows(ctx, rec?.windows);
   const windowMinNodeMs = readDuration(
     ctx,
@@ -636,6 +638,7 @@ function readPolicy(ctx: FieldContext, value: unknown): Policy {
     agentFailureBudget,
     approveEachMaster,
     approveBeforeAgents,
+    health,
     gates: readGates(ctx, rec),
     ...(windows ? { windows, windowMinNodeMs } : {}),
   };

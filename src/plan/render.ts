@@ -66,7 +66,7 @@ function renderSummary(s: PlanSummary): string[] {
   if (p.agentRamp?.length) row('ramp', describeRamp(p.agentRamp, s.agentOrder.length, p.agentConcurrency));
   row(
     'policy',
-    `agent failure budget ${p.agentFailureBudget}; approve each master: ${yesNo(p.approveEachMaster)}; approve before agents: ${yesNo(p.approveBeforeAgents)}`
+    `agent failure budget ${p.agentFailureBudget}; approve each master: ${yesNo(p.approveEachMaster)}; approve before agents: ${yesNo(p.approveBeforeAgents)}; health: ${p.health === 'strict' ? 'strict (every check absolute)' : 'baseline (what is broken at preflight is named and never blocks; regressions do)'}`
   );
   row(
     'gates',

@@ -23,6 +23,7 @@ export const CHECK_NAMES = [
   'marathon-event-subscribers',
   'marathon-constraints',
   'marathon-on-marathon',
+  'marathon-apps-healthy',
   'strict-mode-restarts',
 ] as const;
 
@@ -119,6 +120,12 @@ export const CHECKS: Readonly<Record<CheckName, CheckInfo>> = {
     scope: 'cluster',
     what: 'apps that are Marathon instances (label DCOS_PACKAGE_NAME=marathon, or image mesosphere/marathon) run 1.3.5 or later',
     fix: 'upgrade that Marathon instance to 1.3.5 or later first',
+  },
+  'marathon-apps-healthy': {
+    name: 'marathon-apps-healthy',
+    scope: 'cluster',
+    what: 'every Marathon app has all its instances running and, with health checks, passing them (/v2/apps): the workload baseline — an app already not healthy is named and never blocks the patch (policy.health: baseline); one healthy now must be healthy again after every node',
+    fix: 'look at the app (`dcos marathon app show <id>`); fix it first, or patch knowing it was broken before',
   },
   'strict-mode-restarts': {
     name: 'strict-mode-restarts',

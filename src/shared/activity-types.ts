@@ -75,7 +75,8 @@ export type GateName =
   | 'mesos-version'
   | 'cockroach-replicated'
   | 'agent-registered'
-  | 'agent-tasks-reconciled';
+  | 'agent-tasks-reconciled'
+  | 'workloads-healthy';
 
 export interface GateInput {
   target: NodeTarget;
@@ -93,6 +94,8 @@ export interface GateInput {
   cockroach?: boolean;
   /** Agents: what the agent ran before its script; `agent-tasks-reconciled` wants it all back. */
   baseline?: AgentBaseline;
+  /** `workloads-healthy`: the Marathon apps already not healthy before the patch (they never block). */
+  appsUnhealthyBefore?: string[];
 }
 
 /**
@@ -176,6 +179,8 @@ export interface PreflightFinding {
   status: 'pass' | 'warn' | 'fail';
   message: string;
   overridden?: boolean;
+  /** What this check found already broken before the patch (policy.health baseline: never blocks, named in the report). */
+  baseline?: string[];
 }
 
 export type PreflightResult = PreflightFinding[];

@@ -233,6 +233,9 @@ function checkPolicy(p: Plan, bad: (f: string, m: string) => void): void {
   }
   const ramp = pol.agentRamp === undefined ? undefined : rampProblem(pol.agentRamp, MAX_AGENT_CONCURRENCY);
   if (ramp) bad('policy.agentRamp', ramp);
+  if (pol.health !== undefined && pol.health !== 'baseline' && pol.health !== 'strict') {
+    bad('policy.health', 'must be baseline or strict');
+  }
   if (pol.windows !== undefined) {
     const ws: unknown = pol.windows;
     const problem =

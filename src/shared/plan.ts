@@ -112,6 +112,9 @@ export interface GateTimings {
   scriptTimeoutMs: number;
 }
 
+export type HealthPolicy = 'baseline' | 'strict';
+export const HEALTH_POLICIES: readonly HealthPolicy[] = ['baseline', 'strict'];
+
 /** One step of the canary ramp: a number of agents, or a percentage of them (`"20%"`). */
 export type RampStep = number | `${number}%`;
 
@@ -127,6 +130,12 @@ export interface Policy {
   /** Wait for approval between the master and the agent phase. */
   approveBeforeAgents: boolean;
   gates: GateTimings;
+  /**
+   * baseline: what was already broken at preflight (inactive agents, unhealthy Marathon apps) is
+   * named and never blocks; the gates block on regressions. strict: every check absolute, as before
+   * baselines existed (and what an input without this field does).
+   */
+  health?: HealthPolicy;
   /** Maintenance windows (src/shared/windows.ts); absent: any time. */
   windows?: MaintenanceWindow[];
   /** The least time a node is assumed to take when deciding whether it can finish inside the window. */
@@ -229,5 +238,6 @@ export const DEFAULT_POLICY: Policy = {
   agentFailureBudget: 0,
   approveEachMaster: false,
   approveBeforeAgents: false,
+  health: 'baseline',
   gates: DEFAULT_GATES,
 };

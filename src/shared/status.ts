@@ -74,6 +74,16 @@ export interface AttemptRecord {
   reason: string;
 }
 
+export interface HealthBaseline {
+  recordedAtMs: number;
+  /** Agents of the plan not registered/active at preflight: left as found, not patched. */
+  agentsInactive: string[];
+  /** Marathon apps not healthy at preflight: never count against the workloads gate. */
+  appsUnhealthy: string[];
+  /** The preflight that ran could not report app health (a worker from before baselines): no workloads gate. */
+  appsUnknown?: boolean;
+}
+
 export interface PendingDecision {
   /**
    * The question's id (`q7`), new for every question: a decision names it, so a late or repeated
@@ -135,6 +145,8 @@ export interface PatchStatus {
   windowWait?: { untilMs?: number; question: string; reason: string };
   /** An operator approved starting outside the windows: allowed until this instant (the awaited opening). */
   windowOverrideUntilMs?: number;
+  /** policy.health baseline: what preflight found already broken (never blocks; named in the report). */
+  baseline?: HealthBaseline;
   /** Where the canary ramp is: its step, and the agents started in that step. */
   ramp?: { step: number; members: string[] };
   /** Webhook deliveries (plan `notify:`): sent, failed, queued, the last failure. */
@@ -198,6 +210,8 @@ export interface PatchReport {
   scriptUrl?: string;
   nodes: NodeStatus[];
   preflight: PreflightFinding[];
+  /** policy.health baseline: what was already broken before the patch. */
+  baseline?: HealthBaseline;
   /** Operator decisions in the order they were taken. */
   decisions: { atMs: number; subject: string; decision: Decision; checks?: string[]; question?: string }[];
 }

@@ -159,7 +159,11 @@ async function build(opts: SimOptions, dir: string, ownDir: boolean): Promise<Si
 
   // ---- model -----------------------------------------------------------------------------------
   const defaultApps: MarathonApp[] = [
-    { id: '/sim/app-1', constraints: [['hostname', 'UNIQUE']] },
+    {
+      id: '/sim/app-1',
+      constraints: [['hostname', 'UNIQUE']],
+      healthChecks: [{ protocol: 'MESOS_HTTP', path: '/health', portIndex: 0, gracePeriodSeconds: 300 }],
+    },
     { id: '/sim/app-2', constraints: [['hostname', 'GROUP_BY']] },
     { id: '/sim/app-3' },
   ];
@@ -272,6 +276,7 @@ async function build(opts: SimOptions, dir: string, ownDir: boolean): Promise<Si
     startUnits: (n) => model.startUnits(rt(n).state),
     makeAgentUnregistered: (n, on = true) => model.setForceUnregistered(rt(n).state, on),
     makeMasterNotServing: (n, on = true) => model.setForceNotServing(rt(n).state, on),
+    makeAppUnhealthy: (app, on = true) => model.setAppUnhealthy(app, on),
     runCommand,
     shutdown: () => onShutdown(),
   });
@@ -428,6 +433,7 @@ async function build(opts: SimOptions, dir: string, ownDir: boolean): Promise<Si
       },
       makeAgentUnregistered: (n, on = true) => model.setForceUnregistered(rt(n).state, on),
       makeMasterNotServing: (n, on = true) => model.setForceNotServing(rt(n).state, on),
+      makeAppUnhealthy: (app, on = true) => model.setAppUnhealthy(app, on),
       stop: () => {
         stopping ??= closeAll().then(() => {
           if (ownDir) rmSync(dir, { recursive: true, force: true });

@@ -30,6 +30,7 @@ export interface ControlTarget {
   startUnits(node: string): void;
   makeAgentUnregistered(node: string, on?: boolean): void;
   makeMasterNotServing(node: string, on?: boolean): void;
+  makeAppUnhealthy(appId: string, on?: boolean): void;
   runCommand(node: string, name: string, args: string[], cwd: string, euid: number): Promise<CmdResult>;
   shutdown(): void;
 }
@@ -99,6 +100,7 @@ async function route(t: ControlTarget, req: IncomingMessage, res: ServerResponse
     const on = body.on !== false;
     if (parts[1] === 'agent-unregistered') t.makeAgentUnregistered(nodeOf(body), on);
     else if (parts[1] === 'master-not-serving') t.makeMasterNotServing(nodeOf(body), on);
+    else if (parts[1] === 'app-unhealthy' && typeof body.app === 'string') t.makeAppUnhealthy(body.app, on);
     else return sendJson(res, 404, { error: `unknown helper ${parts[1]}` });
     return sendJson(res, 200, { ok: true });
   }

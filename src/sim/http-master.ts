@@ -173,7 +173,12 @@ export function createMesosMasterServer(o: MasterHttpOptions): Server {
   );
 }
 
-function appJson(app: MarathonApp, runningTasks: number): Record<string, unknown> {
+/**
+ * An app as Marathon's /v2/apps shows it: tasksRunning from the agents' tasks; with health checks,
+ * each running task is healthy or unhealthy (Marathon leaves both at 0 for an app without any).
+ */
+function appJson(app: MarathonApp, runningTasks: number, unhealthy: boolean): Record<string, unknown> {
+  const checked = Array.isArray(app.healthChecks) && app.healthChecks.length > 0;
   return {
     cmd: 'sleep 3600',
     cpus: 0.1,
@@ -188,8 +193,8 @@ function appJson(app: MarathonApp, runningTasks: number): Record<string, unknown
     ...app,
     tasksStaged: 0,
     tasksRunning: runningTasks,
-    tasksHealthy: 0,
-    tasksUnhealthy: 0,
+    tasksHealthy: checked && !unhealthy ? runningTasks : 0,
+    tasksUnhealthy: checked && unhealthy ? runningTasks : 0,
     deployments: [],
   };
 }
@@ -234,7 +239,9 @@ export function createMarathonServer(o: MasterHttpOptions): Server {
             (n, a) => n + a.tasks.filter((t) => t.appId === id && t.state === 'TASK_RUNNING').length,
             0
           );
-        sendJson(res, 200, { apps: o.marathon.apps.map((a) => appJson(a, running(a.id))) });
+        sendJson(res, 200, {
+          apps: o.marathon.apps.map((a) => appJson(a, running(a.id), model.unhealthyApps.has(a.id))),
+        });
         return;
       }
       default:

@@ -617,6 +617,15 @@ export class ClusterModel {
     this.changed();
   }
 
+  /** Apps whose tasks fail their health checks (Marathon counts them tasksUnhealthy). */
+  readonly unhealthyApps = new Set<string>();
+
+  setAppUnhealthy(appId: string, on: boolean): void {
+    if (on) this.unhealthyApps.add(appId);
+    else this.unhealthyApps.delete(appId);
+    this.changed();
+  }
+
   setForceUnregistered(h: HostState, on: boolean): void {
     h.forceUnregistered = on;
     this.changed();

@@ -264,6 +264,8 @@ export interface SimCluster {
   makeAgentUnregistered(nodeId: string, on?: boolean): void;
   /** Preflight helper: this master shows "not serving" in Exhibitor (until called with false). */
   makeMasterNotServing(nodeId: string, on?: boolean): void;
+  /** Workload helper: every task of this Marathon app fails its health check (until called with false). */
+  makeAppUnhealthy(appId: string, on?: boolean): void;
   stop(): Promise<void>;
   /** Resolves once the cluster has stopped (by stop(), or POST /shutdown on the control API). */
   whenStopped: Promise<void>;

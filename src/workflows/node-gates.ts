@@ -34,6 +34,7 @@ function masterChecks(n: NodeRun): HealthCheck[] {
     { gate: 'registrar-recovered', ...mesos },
     { gate: 'mesos-version', ...mesos, ...(expectedMesosVersion ? { expect: expectedMesosVersion } : {}) },
   ];
+  if (n.input.appsUnhealthyBefore) checks.push({ gate: 'workloads-healthy', ...mesos });
   if (runsIamDatabase(variant, toVersion)) {
     checks.push({
       gate: 'cockroach-replicated',
@@ -52,10 +53,13 @@ function masterChecks(n: NodeRun): HealthCheck[] {
 function agentChecks(n: NodeRun, windowStartMs: number): HealthCheck[] {
   const { agentWindowMs } = n.input.gates;
   const window = { timeoutMs: agentWindowMs, deadlineMs: windowStartMs + agentWindowMs };
-  return [
+  const checks: HealthCheck[] = [
     { gate: 'agent-registered', ...window },
     { gate: 'agent-tasks-reconciled', ...window },
   ];
+  // Its tasks are back within the window: so are the apps they belong to.
+  if (n.input.appsUnhealthyBefore) checks.push({ gate: 'workloads-healthy', ...window });
+  return checks;
 }
 
 function noteSameMesos(n: NodeRun, version: GateResult): void {

@@ -16,4 +16,10 @@ export interface PatchNodeInput {
   scriptUrl: string;
   masters: NodeSpec[];
   gates: GateTimings;
+  /**
+   * policy.health baseline: the Marathon apps not healthy before the patch. Present: the node's
+   * gates also want every other app healthy again (workloads-healthy). Absent (strict, or an input
+   * from before baselines): no such gate.
+   */
+  appsUnhealthyBefore?: string[];
 }

@@ -28,6 +28,7 @@ export const GATE_LABEL: Record<GateName, string> = {
   'cockroach-replicated': 'cockroach replicated',
   'agent-registered': 'agent registered',
   'agent-tasks-reconciled': 'tasks reconciled',
+  'workloads-healthy': 'Marathon apps healthy again',
 };
 
 /** The patch id of the local host steps (see localHostStep). */
@@ -43,6 +44,7 @@ const GATE_SHORT: Record<GateName, string> = {
   'cockroach-replicated': 'cockroach',
   'agent-registered': 'registered',
   'agent-tasks-reconciled': 'tasks',
+  'workloads-healthy': 'apps',
 };
 
 /** A step or gate that did not hold: where, what was seen, and the activity's failure type. */
@@ -113,7 +115,7 @@ export class NodeRun {
   }
 
   /** A health gate: polls until its signal holds stablePolls times, or fails at its deadline. */
-  async gate(name: GateName, call: GateCall): Promise<GateResult> {
+  async gate(name: Exclude<GateName, 'workloads-healthy'>, call: GateCall): Promise<GateResult> {
     const { gates } = this.input;
     const deadline = call.deadlineMs ?? Date.now() + call.timeoutMs;
     const gateInput: GateInput = {
@@ -153,6 +155,7 @@ export class NodeRun {
       variant,
       cockroach: runsIamDatabase(variant, toVersion),
       ...(this.baseline ? { baseline: this.baseline } : {}),
+      ...(this.input.appsUnhealthyBefore ? { appsUnhealthyBefore: this.input.appsUnhealthyBefore } : {}),
       checks,
       startedAtMs,
     };
@@ -192,7 +195,7 @@ function latestDeadline(c: HealthCheck, checks: HealthCheck[], startedAtMs: numb
   return (after ? latestDeadline(after, checks, startedAtMs) : startedAtMs) + c.timeoutMs;
 }
 
-function gateActivity(acts: ReturnType<typeof healthGate>, name: GateName) {
+function gateActivity(acts: ReturnType<typeof healthGate>, name: Exclude<GateName, 'workloads-healthy'>) {
   return {
     'masters-healthy': acts.gateMastersHealthy,
     'exhibitor-converged': acts.gateExhibitorConverged,

@@ -11,6 +11,7 @@ import {
 } from '@temporalio/workflow';
 import type { NodeSpec } from '../shared/plan';
 import type { NodeResult } from '../shared/status';
+import { appsUnhealthyBefore } from './health-baseline';
 import { type PatchNodeInput, patchNode } from './patch-node';
 import { type PatchRun, targetOf } from './patch-run';
 import { nodeLabel } from './patch-state';
@@ -32,6 +33,8 @@ export async function runNode(run: PatchRun, node: NodeSpec, scriptUrl: string):
     masters: plan.masters,
     gates: state.gates(),
   };
+  const apps = appsUnhealthyBefore(plan, state.status);
+  if (apps) input.appsUnhealthyBefore = apps;
   const scope = new CancellationScope();
   run.inflight.set(node.id, scope);
   run.childrenThisRun += 1;

@@ -4,6 +4,7 @@
  */
 import { FailureTypes } from '../shared/failure-types';
 import type { NodeStatus, PatchOutcome, PatchReport } from '../shared/status';
+import { baselineText } from './health-baseline';
 import type { PatchState } from './patch-state';
 
 export interface Closing {
@@ -30,18 +31,20 @@ export function closePatch(state: PatchState): Closing {
   }
   state.enterPhase('done');
   const patched = nodes.filter((n) => n.state === 'patched').length;
-  const skipped = nodes.length - patched;
+  const leftAsFound = state.status.baseline?.agentsInactive.length ?? 0;
+  const skipped = nodes.length - patched - leftAsFound;
   const { toVersion } = state.plan;
+  const found = baselineText(state.status.baseline);
   return patched === 0
     ? ended(
         state,
         'nothing-to-do',
-        `nothing to do: all ${nodes.length} nodes already run ${toVersion} with the target config`
+        `nothing to do: all ${nodes.length - leftAsFound} nodes already run ${toVersion} with the target config${found}`
       )
     : ended(
         state,
         'succeeded',
-        `patched ${patched} node(s) to ${toVersion}${skipped ? `; ${skipped} already there, skipped` : ''}`
+        `patched ${patched} node(s) to ${toVersion}${skipped ? `; ${skipped} already there, skipped` : ''}${found}`
       );
 }
 
@@ -71,6 +74,7 @@ function reportOf(state: PatchState, outcome: PatchOutcome, message: string): Pa
     scriptUrl: st.scriptUrl,
     nodes: st.nodes,
     preflight: st.preflight,
+    ...(st.baseline ? { baseline: st.baseline } : {}),
     decisions: state.decisions,
   };
 }

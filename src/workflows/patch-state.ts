@@ -18,6 +18,7 @@ import type {
 } from '../shared/status';
 import { AgentRamp } from './agent-ramp';
 import { type Answered, questionId, whatItAnswers } from './answers';
+import { baselineText, recordBaseline } from './health-baseline';
 import type { DecideInput, PolicyChange } from './messages';
 import { type CarriedState, initialStatus, packNodes, unpackNodes } from './patch-carry';
 import { policyProblem } from './policy-rules';
@@ -360,10 +361,13 @@ export class PatchState {
     this.status.preflight = findings;
     for (const f of findings)
       if (f.status === 'fail' && this.plan.preflightOverrides.includes(f.check)) f.overridden = true;
+    const b = recordBaseline(this.plan, this.status, (id) => this.node(id));
+    const text = baselineText(b);
+    if (text) this.note(`baseline${text}`);
   }
 
   failingPreflight(): PatchStatus['preflight'] {
-    return this.status.preflight.filter((f) => f.status === 'fail' && !f.overridden);
+    return this.status.preflight.filter((f) => f.status === 'fail' && !f.overridden && !f.baseline);
   }
 
   private overridePreflight(checks: string[]): void {
@@ -448,11 +452,21 @@ export class PatchState {
   }
 
   /** An agent did not come back patched: within the failure budget the patch goes on, beyond it asks. */
-  agentFailed(id: string): void {
+  agentFailed(id: string, failedStep?: string): void {
     const n = this.node(id);
     if (this.aborting && n.state === 'aborted') return;
     const failed = this.failedAgents();
     const budget = this.status.policy.agentFailureBudget;
+    if (failedStep === 'workloads-healthy') {
+      n.state = 'waiting-decision';
+      this.ask({
+        subject: id,
+        kind: 'node-failed',
+        reason: `${n.note ?? 'failed'} (a workload healthy before the patch is not: the patch stops whatever the failure budget)`,
+        allowed: ['retry', 'skip', 'abort'],
+      });
+      return;
+    }
     if (this.ramp.isCanary(id)) {
       n.state = 'waiting-decision';
       this.ask({

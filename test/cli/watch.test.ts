@@ -81,8 +81,14 @@ describe('dcos-patch watch', { concurrency: true }, () => {
     );
 
     const second = spawnCli(['watch', plan.id, '--interval', '300'], e);
+    let secondSeen = '';
+    second.child.stdout!.on('data', (d: Buffer) => {
+      secondSeen += d.toString();
+    });
     await waitFor(() => hold.reached(), 'master 2 held');
-    setTimeout(() => hold.release(), 500);
+    // The second watch attaches while master 2 is still held (its start-up is slow on a loaded machine).
+    await waitFor(() => secondSeen.includes('phase: masters'), 'the second watch to attach during the masters');
+    hold.release();
     const end = await second.done;
     assert.equal(end.code, 0, end.stderr);
     const out = plainLines(end.stdout);

@@ -58,10 +58,12 @@ describe("a node's workflow in few round trips", () => {
           'mesos-master-unit-active',
           'registrar-recovered',
           'mesos-version',
+          // policy.health baseline (the default): every Marathon app healthy before is healthy again.
+          'workloads-healthy',
           'cockroach-replicated',
         ]
       );
-      assert.deepEqual(await gatesOf(agent), ['agent-registered', 'agent-tasks-reconciled']);
+      assert.deepEqual(await gatesOf(agent), ['agent-registered', 'agent-tasks-reconciled', 'workloads-healthy']);
       const truth = cluster.truth();
       assert.equal(truth.hosts[master]!.version, '2.1.5');
       assert.equal(truth.hosts[agent]!.version, '2.1.5');

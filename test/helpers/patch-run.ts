@@ -6,9 +6,9 @@ import assert from 'node:assert/strict';
 import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Plan } from '../../src/shared/plan';
-import type { NodeResult, PatchReport, PendingDecision } from '../../src/shared/status';
+import type { NodeResult, NodeStatus, PatchReport, PendingDecision } from '../../src/shared/status';
 import type { SimCluster, SimOptions } from '../../src/sim';
-import { statusQuery } from '../../src/workflows/messages';
+import { nodeStatusQuery, statusQuery } from '../../src/workflows/messages';
 import type { patchCluster } from '../../src/workflows/patch-cluster';
 import { type Env, patchWorker, simWithPlan, waitFor } from './sim-patch';
 import { uniqueTaskQueue } from './temporal';
@@ -104,14 +104,29 @@ export async function failedReport(h: Run['h']): Promise<PatchReport> {
   return err.cause.details?.[0] as PatchReport;
 }
 
-/** Wait for the patch to get somewhere; if it does not, say where it stands instead. */
+/**
+ * Wait for the patch to get somewhere (a liveness bound, ~10× what it takes on a quiet machine);
+ * if it does not, say where it stands instead, down to the step each node in flight is on.
+ */
 export async function progressTo(r: Run, fn: () => boolean, what: string): Promise<void> {
   try {
-    await waitFor(fn, what, 60_000);
+    await waitFor(fn, what, 120_000);
   } catch (err) {
     const st = await r.h.query(statusQuery).catch(() => undefined);
-    const nodes = st?.nodes.map((n) => `${n.id} ${n.state}: ${n.note ?? ''}`).join('\n  ');
-    throw new Error(`${String(err)}; pending: ${JSON.stringify(st?.pending)}; doing: ${st?.activity}\n  ${nodes}`);
+    const step = async (n: NodeStatus) => {
+      if (n.state !== 'patching' || !n.workflowId) return '';
+      const p = await r.h.client
+        .getHandle(n.workflowId)
+        .query(nodeStatusQuery)
+        .catch(() => undefined);
+      return p ? ` [${p.state}: ${p.step}]` : '';
+    };
+    const nodes = await Promise.all(
+      (st?.nodes ?? []).map(async (n) => `${n.id} ${n.state}${await step(n)}: ${n.note ?? ''}`)
+    );
+    throw new Error(
+      `${String(err)}; pending: ${JSON.stringify(st?.pending)}; doing: ${st?.activity}\n  ${nodes.join('\n  ')}`
+    );
   }
 }
 

@@ -285,7 +285,7 @@ describe('preflight on a simulated 3-master cluster', () => {
           },
         };
       },
-      expect: () => ['marathon-constraints@-', 'marathon-on-marathon@-'],
+      expect: () => ['marathon-constraints@-', 'marathon-on-marathon@-', 'marathon-apps-healthy@-'],
       message: /cannot read Marathon's \/v2\/apps from any master/,
     },
   ];

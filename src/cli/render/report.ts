@@ -57,6 +57,14 @@ export function renderReportMarkdown(full: FullReport): string {
     }
   }
 
+  const b = r.baseline;
+  if (b && (b.agentsInactive.length > 0 || b.appsUnhealthy.length > 0)) {
+    out.push('', '## Broken before the patch (the baseline, left as found)', '');
+    for (const id of b.agentsInactive) out.push(`- agent **${id}**: not registered at preflight; not patched`);
+    for (const id of b.appsUnhealthy)
+      out.push(`- Marathon app **${id}**: not healthy at preflight; not counted by the gates`);
+  }
+
   if (r.decisions.length > 0) {
     out.push('', '## Operator decisions', '');
     for (const d of r.decisions) {

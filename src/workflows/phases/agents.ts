@@ -85,7 +85,7 @@ class AgentWindow {
       state.ramp.started(agent.id);
       const p: Promise<void> = runNode(this.run, agent, this.run.state.status.scriptUrl ?? '').then((r) => {
         this.running.delete(p);
-        if (!r || r.outcome === 'failed') this.run.state.agentFailed(agent.id);
+        if (!r || r.outcome === 'failed') this.run.state.agentFailed(agent.id, r?.failedStep);
       });
       this.running.add(p);
     }

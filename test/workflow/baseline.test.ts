@@ -1,0 +1,69 @@
+/**
+ * The health baseline without Temporal: preflight's findings of what was already broken become the
+ * baseline (an inactive agent left as found, unhealthy apps not counted), strict keeps them
+ * failures, and app health reads Marathon's counts as Marathon means them.
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { appProblem, evaluateAppHealth, parseAppHealth, regressions } from '../../src/preflight/workloads';
+import { PatchState } from '../../src/workflows/patch-state';
+import { fakePlan } from '../helpers/fake-plan';
+
+function withFindings(health: 'baseline' | 'strict') {
+  const s = PatchState.begin(fakePlan({ masters: 1, agents: 2, policy: { health } }), 'wf-1');
+  const agent = s.agents()[1]!.id;
+  s.preflightFound([
+    { check: 'agents-registered', host: agent, status: 'fail', message: 'not registered' },
+    { check: 'marathon-apps-healthy', status: 'warn', message: 'not healthy: /a', baseline: ['/a'] },
+  ]);
+  return { s, agent };
+}
+
+describe('the health baseline', { timeout: 10_000 }, () => {
+  test('baseline: an inactive agent is left as found, not a failure; unhealthy apps are recorded', () => {
+    const { s, agent } = withFindings('baseline');
+    assert.deepEqual(s.failingPreflight(), []);
+    assert.equal(s.node(agent).state, 'skipped');
+    assert.match(s.node(agent).note!, /inactive before the patch \(the baseline\): left as found/);
+    assert.deepEqual(s.status.baseline?.agentsInactive, [agent]);
+    assert.deepEqual(s.status.baseline?.appsUnhealthy, ['/a']);
+  });
+
+  test('a preflight retried once the agent is back patches it after all', () => {
+    const { s, agent } = withFindings('baseline');
+    s.preflightFound([{ check: 'agents-registered', host: agent, status: 'pass', message: 'registered' }]);
+    assert.equal(s.node(agent).state, 'pending');
+    assert.deepEqual(s.status.baseline?.agentsInactive, []);
+    assert.equal(s.status.baseline?.appsUnknown, true, 'no app health reported: no workloads gate');
+  });
+
+  test('strict: the inactive agent fails the preflight; no baseline', () => {
+    const { s } = withFindings('strict');
+    assert.deepEqual(
+      s.failingPreflight().map((f) => f.check),
+      ['agents-registered']
+    );
+    assert.equal(s.status.baseline, undefined);
+  });
+
+  test('app health: instances running, and health checks passing where there are any', () => {
+    const apps = parseAppHealth({
+      apps: [
+        { id: '/ok', instances: 2, tasksRunning: 2, tasksHealthy: 2, tasksUnhealthy: 0, healthChecks: [{}] },
+        { id: '/short', instances: 2, tasksRunning: 1, tasksHealthy: 1, tasksUnhealthy: 0, healthChecks: [{}] },
+        { id: '/sick', instances: 1, tasksRunning: 1, tasksHealthy: 0, tasksUnhealthy: 1, healthChecks: [{}] },
+        { id: '/nochecks', instances: 1, tasksRunning: 1, tasksHealthy: 0, tasksUnhealthy: 0, healthChecks: [] },
+      ],
+    });
+    assert.deepEqual(apps.map(appProblem), [undefined, '1/2 running', '0/1 passing health checks', undefined]);
+    assert.deepEqual(regressions(apps, ['/short']), ['/sick (0/1 passing health checks)']);
+    assert.deepEqual(
+      regressions(apps, [], true),
+      ['/sick (1 task(s) failing health checks)'],
+      'agents in flight: checks only'
+    );
+    const f = evaluateAppHealth(apps);
+    assert.equal(f.status, 'warn');
+    assert.deepEqual(f.baseline, ['/short', '/sick']);
+  });
+});
