@@ -28,9 +28,14 @@ export function recordBaseline(
     }
   }
   const agents = new Set([...plan.agents, ...plan.publicAgents].map((a) => a.id));
+  const failing = status.preflight.filter(
+    (f) => f.check === 'agents-registered' && f.status === 'fail' && f.host && agents.has(f.host)
+  );
+  // More than half the agents gone is an outage, not a baseline: that stays a preflight failure.
+  const outage = failing.length * 2 > agents.size;
   const inactive: string[] = [];
-  for (const f of status.preflight) {
-    if (f.check !== 'agents-registered' || f.status !== 'fail' || !f.host || !agents.has(f.host)) continue;
+  for (const f of outage ? [] : failing) {
+    if (!f.host) continue;
     f.baseline = [f.host];
     inactive.push(f.host);
     const n = node(f.host);

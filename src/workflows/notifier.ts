@@ -6,7 +6,7 @@
  * `deliverNotifications` workflow, so closing the patch waits for no webhook; across
  * continue-as-new they are carried. Delivery is at least once (workflowId + seq identify a message).
  */
-import { ParentClosePolicy, proxyActivities, startChild, workflowInfo } from '@temporalio/workflow';
+import { CancellationScope, ParentClosePolicy, proxyActivities, startChild, workflowInfo } from '@temporalio/workflow';
 import type { PatchActivities } from '../shared/activity-contract';
 import { FailureTypes } from '../shared/failure-types';
 import type { NotifyMessage, NotifyState, PatchEvent } from '../shared/notify-message';
@@ -133,7 +133,8 @@ export class Notifier {
     while (q.length && !this.closed) {
       const message = q[0]!;
       try {
-        await notifyStep.sendNotification(hook, message);
+        // Not cancelled with the patch (a workflow cancel request is an abort): the news goes out.
+        await CancellationScope.nonCancellable(() => notifyStep.sendNotification(hook, message));
         this.state!.sent += 1;
       } catch (err) {
         this.state!.failed += 1;

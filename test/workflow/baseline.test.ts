@@ -46,6 +46,18 @@ describe('the health baseline', { timeout: 10_000 }, () => {
     assert.equal(s.status.baseline, undefined);
   });
 
+  test('more than half the agents inactive is an outage, not a baseline: the preflight fails', () => {
+    const s = PatchState.begin(fakePlan({ masters: 1, agents: 3, policy: { health: 'baseline' } }), 'wf-1');
+    const [a1, a2] = s.agents();
+    s.preflightFound([
+      { check: 'agents-registered', host: a1!.id, status: 'fail', message: 'not registered' },
+      { check: 'agents-registered', host: a2!.id, status: 'fail', message: 'not registered' },
+    ]);
+    assert.equal(s.failingPreflight().length, 2);
+    assert.deepEqual(s.status.baseline?.agentsInactive, []);
+    assert.equal(s.node(a1!.id).state, 'pending');
+  });
+
   test('app health: instances running, and health checks passing where there are any', () => {
     const apps = parseAppHealth({
       apps: [
