@@ -26,7 +26,7 @@ function bootstrapFailed(pattern: RegExp) {
   };
 }
 
-describe('the bootstrap node', () => {
+describe('the bootstrap node', { timeout: 180_000 }, () => {
   test('genconf is filled, the generator runs, and its URL serves the node script', async () => {
     const { env, beats } = mockEnv();
     const r = await runIn(env, prepareBootstrap, { plan: sim.plan });

@@ -26,7 +26,7 @@ function hashed(name: string): string {
   return `|1|${salt.toString('base64')}|${createHmac('sha1', salt).update(name).digest('base64')}`;
 }
 
-describe('known_hosts lookup', () => {
+describe('known_hosts lookup', { timeout: 10_000 }, () => {
   const k = newKey();
 
   test('a plain host name matches on port 22, and [host]:port on another port', () => {
@@ -57,7 +57,7 @@ describe('known_hosts lookup', () => {
   });
 });
 
-describe('host key verdicts', () => {
+describe('host key verdicts', { timeout: 10_000 }, () => {
   test('a different key for a known host is a mismatch naming both fingerprints', () => {
     const known = newKey();
     const seen = newKey();

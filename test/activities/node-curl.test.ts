@@ -19,7 +19,7 @@ const strict: HttpAuth = {
   tokenPath: '/home/ops/dcos-token',
 };
 
-describe('the curl a probe runs on the node', () => {
+describe('the curl a probe runs on the node', { timeout: 10_000 }, () => {
   test("Exhibitor on an Enterprise master: localhost, HTTPS with the master's own files, as root", () => {
     const c = nodeCurl(master, strict, 'exhibitor', '/exhibitor/v1/cluster/status', 5_000, TOKEN);
     assert.equal(c.url, 'https://localhost:8181/exhibitor/v1/cluster/status');

@@ -20,7 +20,7 @@ import {
 
 const MASTERS = ['10.0.0.11', '10.0.0.12', '10.0.0.13'];
 
-describe('Exhibitor status', () => {
+describe('Exhibitor status', { timeout: 10_000 }, () => {
   test('every master serving is converged, and the leader is named', () => {
     const body = JSON.parse(
       '[{"code":3,"description":"serving","hostname":"10.0.0.11","isLeader":true},' +
@@ -64,7 +64,7 @@ describe('Exhibitor status', () => {
   });
 });
 
-describe('Mesos metrics', () => {
+describe('Mesos metrics', { timeout: 10_000 }, () => {
   test('floats compare numerically, and escaped slashes in keys decode', () => {
     const m = parseMesosMetrics('{"registrar\\/log\\/recovered": 1.0, "master\\/elected": 0.0}');
     assert.deepEqual(metricEquals(m, 'registrar/log/recovered', 1), {
@@ -86,7 +86,7 @@ describe('Mesos metrics', () => {
   });
 });
 
-describe('versions, roles, units', () => {
+describe('versions, roles, units', { timeout: 10_000 }, () => {
   test('mesos-master --version gives the version from its "mesos X.Y.Z" line', () => {
     assert.equal(parseMesosVersion('mesos 1.10.1\n'), '1.10.1');
     assert.equal(parseMesosVersion('WARNING: Logging before InitGoogleLogging()\nmesos 1.9.1'), '1.9.1');
@@ -121,7 +121,7 @@ const PIPE = `+----+-----------------+---------+---------------------+----------
 (3 rows)
 `;
 
-describe('cockroach node status --ranges', () => {
+describe('cockroach node status --ranges', { timeout: 10_000 }, () => {
   test('a pipe table is read by header name and any under-replicated row fails', () => {
     const t = parseCockroachTable(PIPE);
     assert.equal(t.format, 'pipe');
@@ -162,7 +162,7 @@ describe('cockroach node status --ranges', () => {
   });
 });
 
-describe('the generator URL line', () => {
+describe('the generator URL line', { timeout: 10_000 }, () => {
   const url = 'http://10.0.0.2:8080/upgrade/0123456789abcdef0123456789abcdef/dcos_node_upgrade.sh';
 
   test('"Node upgrade script URL:" is found by prefix with lines after it (Enterprise 2.x)', () => {
@@ -190,7 +190,7 @@ describe('the generator URL line', () => {
   });
 });
 
-describe('Mesos /state', () => {
+describe('Mesos /state', { timeout: 10_000 }, () => {
   const agentId = 'S1';
   const leader = {
     pid: 'master@10.0.0.11:5050',

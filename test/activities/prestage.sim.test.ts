@@ -17,7 +17,9 @@ after(() => sim.stop());
 
 const onHost = (id: string, p: string) => `${sim.cluster.host(id).root}${p}`;
 
-test('the bootstrap names the checksum of the script it serves; each agent gets a copy with it, and its turn uses the copy', async () => {
+test('the bootstrap names the checksum of the script it serves; each agent gets a copy with it, and its turn uses the copy', {
+  timeout: 120_000,
+}, async () => {
   assert.match(sha ?? '', /^[0-9a-f]{64}$/);
   const agents = sim.plan.agents.map((a) => sim.target(a.id));
   const entries = await runIn(mockEnv().env, prestageScript, agents, url, sha);
@@ -38,7 +40,9 @@ test('the bootstrap names the checksum of the script it serves; each agent gets 
   );
 });
 
-test('a copy whose checksum is not the served one is removed and named; an unreachable bootstrap is named per agent', async () => {
+test('a copy whose checksum is not the served one is removed and named; an unreachable bootstrap is named per agent', {
+  timeout: 120_000,
+}, async () => {
   const t = sim.target(sim.plan.agents[1]!.id);
   const [wrong] = await runIn(mockEnv().env, prestageScript, [t], url, 'f'.repeat(64));
   assert.match(wrong!.error ?? '', /^checksum [0-9a-f]{12}… is not the bootstrap's ffffffffffff…$/);
