@@ -5,30 +5,22 @@
  * strict keeps the absolute checks.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { closeAllSsh } from '../../src/activities/ssh';
+import { describe, test } from 'node:test';
 import type { Plan } from '../../src/shared/plan';
 import type { SimCluster } from '../../src/sim';
 import { statusQuery } from '../../src/workflows/messages';
 import { answer } from '../helpers/decide';
 import { pendingFor, SHORT_GATES, scriptRuns, withPatch } from '../helpers/patch-run';
-import { type Env, waitFor } from '../helpers/sim-patch';
-import { startTestEnvironment } from '../helpers/temporal';
+import { useSimEnvironment } from '../helpers/sim-env';
+import { waitFor } from '../helpers/sim-patch';
 
-let env: Env;
-before(async () => {
-  env = await startTestEnvironment();
-});
-after(async () => {
-  closeAllSsh();
-  await env?.teardown();
-});
+const sim = useSimEnvironment();
 
 describe('baseline-relative health', { timeout: 300_000 }, () => {
   test('an agent inactive and an app unhealthy before the patch: the patch passes, both named; the rest is patched', async () => {
     let inactive = '';
     await withPatch(
-      env,
+      sim.env,
       { masters: 1, agents: 3 },
       async (r) => {
         const report = await r.h.result();
@@ -57,7 +49,7 @@ describe('baseline-relative health', { timeout: 300_000 }, () => {
 
   test('an app healthy before the patch that breaks while an agent is patched stops the patch at that agent, whatever the budget', async () => {
     await withPatch(
-      env,
+      sim.env,
       { masters: 1, agents: 3 },
       async (r) => {
         const first = r.cluster.agents[0]!;
@@ -82,7 +74,7 @@ describe('baseline-relative health', { timeout: 300_000 }, () => {
 
   test('policy.health strict: an inactive agent fails the preflight, as before baselines', async () => {
     await withPatch(
-      env,
+      sim.env,
       { masters: 1, agents: 2 },
       async (r) => {
         const q = await pendingFor(r.h, 'preflight');

@@ -5,25 +5,17 @@
  * what ran on each host.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
-import { closeAllSsh } from '../../src/activities/ssh';
 import type { Plan } from '../../src/shared/plan';
 import { decideUpdate, setPolicyUpdate, statusQuery } from '../../src/workflows/messages';
 import type { PatchNodeInput } from '../../src/workflows/node-input';
 import { answer } from '../helpers/decide';
 import { failedReport, pendingFor, type Run, SHORT_GATES, withPatch } from '../helpers/patch-run';
-import { type Env, waitFor } from '../helpers/sim-patch';
-import { startTestEnvironment } from '../helpers/temporal';
+import { useSimEnvironment } from '../helpers/sim-env';
+import { waitFor } from '../helpers/sim-patch';
 
-let env: Env;
-before(async () => {
-  env = await startTestEnvironment();
-});
-after(async () => {
-  closeAllSsh();
-  await env?.teardown();
-});
+const sim = useSimEnvironment();
 
 const budgetOne = (_c: unknown, plan: Plan) => {
   plan.policy.agentFailureBudget = 1;
@@ -35,7 +27,7 @@ function hostTruth(r: Run, id: string) {
 
 /** The input the node's patchNode attempt was started with (its first history event). */
 async function nodeInput(r: Run, node: string): Promise<PatchNodeInput> {
-  const history = await env.client.workflow.getHandle(`${r.workflowId}/${node}/attempt-1`).fetchHistory();
+  const history = await sim.env.client.workflow.getHandle(`${r.workflowId}/${node}/attempt-1`).fetchHistory();
   const payload = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0]?.data;
   return JSON.parse(Buffer.from(payload!).toString()) as PatchNodeInput;
 }
@@ -43,7 +35,7 @@ async function nodeInput(r: Run, node: string): Promise<PatchNodeInput> {
 describe('exact decisions on a simulated cluster', { timeout: 240_000 }, () => {
   test('an agent failed within the budget is retried while the patch runs, by the id its status shows; the repeat is refused', async () => {
     await withPatch(
-      env,
+      sim.env,
       { masters: 1, agents: 3 },
       async (r) => {
         const agent = r.cluster.agents[0]!;
@@ -72,7 +64,7 @@ describe('exact decisions on a simulated cluster', { timeout: 240_000 }, () => {
 
   test('before the agent phase ends it asks once about agents failed within the budget; retry patches them', async () => {
     await withPatch(
-      env,
+      sim.env,
       { masters: 1, agents: 2 },
       async (r) => {
         const [bad, good] = r.cluster.agents;
@@ -94,7 +86,7 @@ describe('exact decisions on a simulated cluster', { timeout: 240_000 }, () => {
 
   test('finish closes the patch with the failed agent listed and untouched after its failure', async () => {
     await withPatch(
-      env,
+      sim.env,
       { masters: 1, agents: 2 },
       async (r) => {
         const bad = r.cluster.agents[0]!;
@@ -114,7 +106,7 @@ describe('exact decisions on a simulated cluster', { timeout: 240_000 }, () => {
 
   test('setPolicy changes gate timings for the nodes started after it, and refuses the agent window', async () => {
     await withPatch(
-      env,
+      sim.env,
       { masters: 1, agents: 1 },
       async (r) => {
         await pendingFor(r.h, 'agents');

@@ -6,9 +6,8 @@
  * says. The simulator's ground truth checks what really happened on the hosts.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { WorkflowUpdateFailedError } from '@temporalio/client';
-import { closeAllSsh } from '../../src/activities/ssh';
 import type { SimCluster } from '../../src/sim';
 import { answer } from '../helpers/decide';
 import {
@@ -20,26 +19,19 @@ import {
   scriptRuns,
   withPatch,
 } from '../helpers/patch-run';
-import { type Env, waitFor } from '../helpers/sim-patch';
-import { startTestEnvironment } from '../helpers/temporal';
+import { useSimEnvironment } from '../helpers/sim-env';
+import { waitFor } from '../helpers/sim-patch';
 
-let env: Env;
-before(async () => {
-  env = await startTestEnvironment();
-});
-after(async () => {
-  closeAllSsh();
-  await env?.teardown();
-});
+const sim = useSimEnvironment();
 
 describe('each fault the simulator injects leads to the documented behaviour', () => {
   test('script exits non-zero on an agent: decision asked with the exit code and script output; skip leaves it unpatched and the patch completes with it listed', async () => {
-    await withPatch(env, {}, async (r) => {
+    await withPatch(sim.env, {}, async (r) => {
       const agent = r.cluster.agents[0]!;
       r.cluster.inject(agent.id, { kind: 'script-exit', code: 3 });
       const p = await pendingFor(r.h, agent.id);
       assert.deepEqual([...p.allowed].sort(), ['abort', 'retry', 'skip']);
-      const n = await nodeResult(env, r, agent.id);
+      const n = await nodeResult(sim.env, r, agent.id);
       assert.equal(n.failureType, 'ScriptFailed');
       assert.match(n.summary, /exit(ed)? (code )?3|code 3/);
       assert.match(diagnosticCommands(n), /journalctl -u dcos-mesos-slave/);
@@ -55,11 +47,11 @@ describe('each fault the simulator injects leads to the documented behaviour', (
   });
 
   test('script hangs on an agent: ScriptTimeout asks; the script is left running, not started again; abort ends the patch aborted', async () => {
-    await withPatch(env, {}, async (r) => {
+    await withPatch(sim.env, {}, async (r) => {
       const agent = r.cluster.agents[0]!;
       r.cluster.inject(agent.id, { kind: 'script-hang' });
       await pendingFor(r.h, agent.id);
-      const n = await nodeResult(env, r, agent.id);
+      const n = await nodeResult(sim.env, r, agent.id);
       assert.equal(n.failureType, 'ScriptTimeout');
       assert.match(diagnosticCommands(n), /journalctl/);
       await answer(r.h, agent.id, 'abort');
@@ -71,12 +63,12 @@ describe('each fault the simulator injects leads to the documented behaviour', (
   });
 
   test('a master unit that never comes back: the gate gives up, skip is refused for a master, abort ends it', async () => {
-    await withPatch(env, { masters: 3, agents: 1 }, async (r) => {
+    await withPatch(sim.env, { masters: 3, agents: 1 }, async (r) => {
       const m = r.cluster.masters[0]!;
       r.cluster.inject(m.id, { kind: 'unit-never-returns', unit: 'dcos-mesos-master' });
       const p = await pendingFor(r.h, m.id);
       assert.deepEqual([...p.allowed].sort(), ['abort', 'retry']);
-      const n = await nodeResult(env, r, m.id);
+      const n = await nodeResult(sim.env, r, m.id);
       assert.equal(n.failedStep, 'mesos-master-unit-active');
       assert.match(diagnosticCommands(n), /journalctl -u dcos-mesos-master/);
       assert.match(diagnosticCommands(n), /systemctl/);
@@ -93,7 +85,7 @@ describe('each fault the simulator injects leads to the documented behaviour', (
   });
 
   test('Exhibitor never converges before the first master: the backups step asks instead of failing the patch; retry after it heals goes on', async () => {
-    await withPatch(env, { masters: 3, agents: 1 }, async (r) => {
+    await withPatch(sim.env, { masters: 3, agents: 1 }, async (r) => {
       const m = r.cluster.masters[0]!;
       r.cluster.inject(m.id, { kind: 'exhibitor-never-converges' });
       const p = await pendingFor(r.h, 'backups');
@@ -109,12 +101,12 @@ describe('each fault the simulator injects leads to the documented behaviour', (
   });
 
   test('Exhibitor never converges after a master script: decision asked; after the fault clears, retry verifies the master again without re-running its script', async () => {
-    await withPatch(env, { masters: 3, agents: 1 }, async (r) => {
+    await withPatch(sim.env, { masters: 3, agents: 1 }, async (r) => {
       const m = r.cluster.masters[0]!;
       await waitFor(() => scriptRuns(r.cluster, m.id) > 0, 'the first master script to start');
       r.cluster.inject(m.id, { kind: 'exhibitor-never-converges' });
       await pendingFor(r.h, m.id);
-      const n = await nodeResult(env, r, m.id);
+      const n = await nodeResult(sim.env, r, m.id);
       assert.equal(n.failedStep, 'exhibitor-converged');
       assert.match(diagnosticCommands(n), /journalctl -u dcos-exhibitor/);
       assert.equal(scriptRuns(r.cluster, r.cluster.masters[1]!.id), 0, 'the next master waits');
@@ -122,7 +114,7 @@ describe('each fault the simulator injects leads to the documented behaviour', (
       await answer(r.h, m.id, 'retry');
       const report = await r.h.result();
       assert.equal(report.outcome, 'succeeded', report.message);
-      const again = await nodeResult(env, r, m.id, 2);
+      const again = await nodeResult(sim.env, r, m.id, 2);
       assert.equal(again.outcome, 'skipped');
       assert.ok(
         again.gates.some((g) => g.gate === 'exhibitor-converged'),
@@ -133,11 +125,11 @@ describe('each fault the simulator injects leads to the documented behaviour', (
   });
 
   test('the wrong Mesos version after the script: the version gate names both versions and asks', async () => {
-    await withPatch(env, { masters: 1, agents: 1 }, async (r) => {
+    await withPatch(sim.env, { masters: 1, agents: 1 }, async (r) => {
       const m = r.cluster.masters[0]!;
       r.cluster.inject(m.id, { kind: 'wrong-version-after-patch', version: '1.9.0' });
       await pendingFor(r.h, m.id);
-      const n = await nodeResult(env, r, m.id);
+      const n = await nodeResult(sim.env, r, m.id);
       assert.equal(n.failedStep, 'mesos-version');
       assert.match(n.summary, /1\.9\.0/);
       assert.ok(n.diagnostics, 'diagnostics collected');
@@ -148,11 +140,11 @@ describe('each fault the simulator injects leads to the documented behaviour', (
   });
 
   test('Enterprise: CockroachDB never catches up: the replication gate asks; retry after it heals completes', async () => {
-    await withPatch(env, { masters: 1, agents: 1, variant: 'enterprise' }, async (r) => {
+    await withPatch(sim.env, { masters: 1, agents: 1, variant: 'enterprise' }, async (r) => {
       const m = r.cluster.masters[0]!;
       r.cluster.inject(m.id, { kind: 'cockroach-never-catches-up' });
       await pendingFor(r.h, m.id);
-      const n = await nodeResult(env, r, m.id);
+      const n = await nodeResult(sim.env, r, m.id);
       assert.equal(n.failedStep, 'cockroach-replicated');
       assert.match(n.summary, /underreplicated|under-replicated/i);
       r.cluster.clearFaults(m.id);
@@ -163,12 +155,12 @@ describe('each fault the simulator injects leads to the documented behaviour', (
   });
 
   test('an agent endpoint answering 500: registration cannot be seen, decision asked; retry after it heals completes', async () => {
-    await withPatch(env, {}, async (r) => {
+    await withPatch(sim.env, {}, async (r) => {
       const agent = r.cluster.agents[1]!;
       r.cluster.inject(agent.id, { kind: 'endpoint', port: 'mesosAgent', mode: '500' });
       // Preflight reads the agents through the leading master, not :5051: it passes.
       await pendingFor(r.h, agent.id);
-      const n = await nodeResult(env, r, agent.id);
+      const n = await nodeResult(sim.env, r, agent.id);
       assert.equal(n.failedStep, 'agent-registered');
       assert.match(n.summary, /500/);
       r.cluster.clearFaults(agent.id);
@@ -180,7 +172,7 @@ describe('each fault the simulator injects leads to the documented behaviour', (
   });
 
   test('a changed host key: preflight fails that host by name and nothing is touched; abort ends it', async () => {
-    await withPatch(env, {}, async (r) => {
+    await withPatch(sim.env, {}, async (r) => {
       const agent = r.cluster.agents[1]!;
       r.cluster.inject(agent.id, { kind: 'host-key-change' });
       const p = await pendingFor(r.h, 'preflight');
@@ -197,7 +189,7 @@ describe('each fault the simulator injects leads to the documented behaviour', (
 
   test('transient faults heal without asking: SSH drops and refusals mid-script, garbage and timeouts from endpoints', async () => {
     await withPatch(
-      env,
+      sim.env,
       { masters: 3, agents: 2 },
       async (r) => {
         const [m1, m2, m3] = r.cluster.masters as [

@@ -7,30 +7,23 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { runPaths } from '../../src/activities/remote-run';
-import { closeAllSsh } from '../../src/activities/ssh';
 import type { PatchReport } from '../../src/shared/status';
 import { pendingFor, SHORT_GATES, scriptRuns, withPatch } from '../helpers/patch-run';
-import { type Env, FAST_GATES, simWithPlan, waitFor } from '../helpers/sim-patch';
-import { startTestEnvironment, uniqueTaskQueue } from '../helpers/temporal';
+import { useSimEnvironment } from '../helpers/sim-env';
+import { FAST_GATES, simWithPlan, waitFor } from '../helpers/sim-patch';
+import { uniqueTaskQueue } from '../helpers/temporal';
 import { killWorker, startWorkerProcess } from '../helpers/worker-process';
 
-let env: Env;
-before(async () => {
-  env = await startTestEnvironment();
-});
-after(async () => {
-  closeAllSsh();
-  await env?.teardown();
-});
+const sim = useSimEnvironment();
 
 describe('a reboot mid-script', () => {
   test('a master rebooted mid-script, its runner pid now held by another live process: the run is known dead at once, not after the script timeout', {
     timeout: 180_000,
   }, async () => {
     await withPatch(
-      env,
+      sim.env,
       { masters: 1, agents: 0, timings: { scriptMs: 8_000 } },
       async (r) => {
         const m = r.cluster.masters[0]!;
@@ -66,9 +59,9 @@ describe("the masters' agent window", () => {
       { agentConcurrency: 1, gates: { ...FAST_GATES, ...SHORT_GATES, agentWindowMs: 6_000 } }
     );
     const taskQueue = uniqueTaskQueue('away');
-    let worker = await startWorkerProcess(env.address, taskQueue);
+    let worker = await startWorkerProcess(sim.env.address, taskQueue);
     try {
-      const h = await env.client.workflow.start('patchCluster', {
+      const h = await sim.env.client.workflow.start('patchCluster', {
         taskQueue,
         workflowId: `away-${taskQueue}`,
         args: [{ plan }],
@@ -80,7 +73,7 @@ describe("the masters' agent window", () => {
       await waitFor(() => cluster.truth().hosts[agent]!.version === '2.1.5', 'the agent script to finish', 60_000);
       await new Promise((res) => setTimeout(res, 8_000));
       assert.equal(cluster.truth().hosts[agent]!.registered, true);
-      worker = await startWorkerProcess(env.address, taskQueue);
+      worker = await startWorkerProcess(sim.env.address, taskQueue);
       const report = (await h.result()) as PatchReport;
       assert.equal(report.outcome, 'succeeded', report.message);
       const truth = cluster.truth();
@@ -97,7 +90,7 @@ describe('Marathon event subscribers, where the runbook looks', () => {
   test('--event_subscriber http_callback in /opt/mesosphere/bin/marathon.sh stops the patch at preflight, before any backup or script', {
     timeout: 120_000,
   }, async () => {
-    await withPatch(env, { masters: 1, agents: 1, marathon: { eventSubscriber: true } }, async (r) => {
+    await withPatch(sim.env, { masters: 1, agents: 1, marathon: { eventSubscriber: true } }, async (r) => {
       const p = await pendingFor(r.h, 'preflight');
       assert.match(p.reason, /marathon-event-subscribers.*marathon\.sh passes --event_subscriber http_callback/);
       const truth = r.cluster.truth();

@@ -6,26 +6,18 @@
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { closeAllSsh } from '../../src/activities/ssh';
 import type { SimCluster } from '../../src/sim';
 import { pauseSignal, resumeSignal, statusQuery } from '../../src/workflows/messages';
 import type { patchCluster } from '../../src/workflows/patch-cluster';
 import { answer } from '../helpers/decide';
 import { failedReport, nodeResult, pendingFor, SHORT_GATES, scriptRuns, withPatch } from '../helpers/patch-run';
-import { type Env, waitFor } from '../helpers/sim-patch';
-import { startTestEnvironment } from '../helpers/temporal';
+import { useSimEnvironment } from '../helpers/sim-env';
+import { waitFor } from '../helpers/sim-patch';
 
-let env: Env;
-before(async () => {
-  env = await startTestEnvironment();
-});
-after(async () => {
-  closeAllSsh();
-  await env?.teardown();
-});
+const sim = useSimEnvironment();
 
 /** Make a host look already patched (as after an earlier patch): its dcos-version.json says `version`. */
 function installVersion(c: SimCluster, nodeId: string, version: string): void {
@@ -38,14 +30,14 @@ describe('a node script never runs twice on a host', () => {
     timeout: 180_000,
   }, async () => {
     await withPatch(
-      env,
+      sim.env,
       { masters: 1, agents: 0, timings: { scriptMs: 6_000 } },
       async (r) => {
         const m = r.cluster.masters[0]!;
         const p = await pendingFor(r.h, m.id);
         assert.match(p.reason, /STILL RUNNING/);
         await answer(r.h, m.id, 'retry');
-        const again = await nodeResult(env, r, m.id, 2);
+        const again = await nodeResult(sim.env, r, m.id, 2);
         assert.equal(again.outcome, 'patched', again.summary);
         assert.match(again.script?.waitedFor ?? '', /attempt-1$/, 'attempt 2 waited for the run of attempt 1');
         const truth = r.cluster.truth().hosts[m.id]!;
@@ -73,7 +65,7 @@ describe('never moving on from an unhealthy node', () => {
     timeout: 180_000,
   }, async () => {
     await withPatch(
-      env,
+      sim.env,
       {
         masters: 3,
         agents: 1,
@@ -102,7 +94,7 @@ describe('never moving on from an unhealthy node', () => {
     timeout: 180_000,
   }, async () => {
     await withPatch(
-      env,
+      sim.env,
       { masters: 3, agents: 1 },
       async (r) => {
         const [, m2, m3] = r.cluster.masters;
@@ -130,12 +122,12 @@ describe('never moving on from an unhealthy node', () => {
   test('a script that exits 0 without changing the installed version is not "patched"', {
     timeout: 180_000,
   }, async () => {
-    await withPatch(env, { masters: 1, agents: 1 }, async (r) => {
+    await withPatch(sim.env, { masters: 1, agents: 1 }, async (r) => {
       const a = r.cluster.agents[0]!;
       r.cluster.inject(a.id, { kind: 'wrong-version-after-patch', version: '1.10.1', dcosVersion: '2.1.4' });
       const p = await pendingFor(r.h, a.id);
       assert.match(p.reason, /says 2\.1\.4, not 2\.1\.5/);
-      const n = await nodeResult(env, r, a.id);
+      const n = await nodeResult(sim.env, r, a.id);
       assert.equal(n.failureType, 'NotAtTarget');
       assert.equal(n.versionAfter, '2.1.4');
       assert.equal(r.cluster.truth().hosts[a.id]!.version, '2.1.4');
@@ -148,7 +140,7 @@ describe('the installer is the planned release', () => {
     timeout: 180_000,
   }, async () => {
     await withPatch(
-      env,
+      sim.env,
       { masters: 1, agents: 1, targetVersion: '2.1.6' },
       async (r) => {
         const p = await pendingFor(r.h, 'bootstrap');
@@ -170,14 +162,14 @@ describe('CockroachDB and the IAM database on open DC/OS (since 1.13)', () => {
   test('open DC/OS: the IAM database is backed up, and a master whose CockroachDB does not catch up stops the patch', {
     timeout: 180_000,
   }, async () => {
-    await withPatch(env, { masters: 3, agents: 1, variant: 'open' }, async (r) => {
+    await withPatch(sim.env, { masters: 3, agents: 1, variant: 'open' }, async (r) => {
       const [m1, m2] = r.cluster.masters;
       r.cluster.inject(m1!.id, { kind: 'cockroach-never-catches-up' });
       const p = await pendingFor(r.h, m1!.id);
       assert.match(p.reason, /cockroach/i);
       assert.equal(scriptRuns(r.cluster, m2!.id), 0, 'the next master never went down');
       assert.equal(r.cluster.truth().backups.iam.length, 1, 'the IAM database was backed up');
-      const n = await nodeResult(env, r, m1!.id);
+      const n = await nodeResult(sim.env, r, m1!.id);
       assert.equal(n.failedStep, 'cockroach-replicated');
     });
   });
@@ -187,10 +179,10 @@ describe('one patch per cluster', () => {
   test('a second patch of the same cluster under another id is refused before it touches anything; once the first closes, a new one may run', {
     timeout: 180_000,
   }, async () => {
-    await withPatch(env, { masters: 3, agents: 1 }, async (r) => {
+    await withPatch(sim.env, { masters: 3, agents: 1 }, async (r) => {
       await waitFor(() => scriptRuns(r.cluster, r.cluster.masters[0]!.id) === 1, 'the first master script to run');
       // The way `temporal workflow start` would: another id, the same plan.
-      const second = await env.client.workflow.start<typeof patchCluster>('patchCluster', {
+      const second = await sim.env.client.workflow.start<typeof patchCluster>('patchCluster', {
         taskQueue: r.taskQueue,
         workflowId: `${r.workflowId}-again`,
         args: [{ plan: r.plan }],
@@ -215,7 +207,7 @@ describe('one patch per cluster', () => {
       assert.equal(truth.maxMastersDownAtOnce, 1);
       for (const h of Object.values(truth.hosts)) assert.ok(h.scriptRuns <= 1, `${h.id} ran ${h.scriptRuns} scripts`);
       // The lock was released at the close: a re-run is allowed (and finds nothing to patch).
-      const rerun = await env.client.workflow.start<typeof patchCluster>('patchCluster', {
+      const rerun = await sim.env.client.workflow.start<typeof patchCluster>('patchCluster', {
         taskQueue: r.taskQueue,
         workflowId: `${r.workflowId}-rerun`,
         args: [{ plan: r.plan }],
@@ -227,7 +219,7 @@ describe('one patch per cluster', () => {
   test('a lock whose holder was terminated (e.g. from the Web UI) does not block the next patch', {
     timeout: 180_000,
   }, async () => {
-    await withPatch(env, { masters: 1, agents: 1 }, async (r) => {
+    await withPatch(sim.env, { masters: 1, agents: 1 }, async (r) => {
       await waitFor(() => scriptRuns(r.cluster, r.cluster.masters[0]!.id) === 1, 'the master script to run');
       await r.h.terminate('operator terminated it from the Web UI');
       // The script goes on without its patch; the operator's next patch would find the master down
@@ -237,7 +229,7 @@ describe('one patch per cluster', () => {
         const t = r.cluster.truth();
         return t.scriptRuns.some((s) => s.node === m && s.endedAt !== undefined) && t.hosts[m]!.unitsActive;
       }, 'the orphaned master script to end and the master to be back');
-      const next = await env.client.workflow.start<typeof patchCluster>('patchCluster', {
+      const next = await sim.env.client.workflow.start<typeof patchCluster>('patchCluster', {
         taskQueue: r.taskQueue,
         workflowId: `${r.workflowId}-next`,
         args: [{ plan: r.plan }],
@@ -253,12 +245,12 @@ describe('an agent keeps its tasks', () => {
   test('an agent that comes back under a new agent id, its tasks lost and replaced, is not "reconciled": the node fails naming the lost tasks', {
     timeout: 180_000,
   }, async () => {
-    await withPatch(env, { masters: 1, agents: 2 }, async (r) => {
+    await withPatch(sim.env, { masters: 1, agents: 2 }, async (r) => {
       const a = r.cluster.agents[0]!;
       r.cluster.inject(a.id, { kind: 'agent-new-id' });
       const p = await pendingFor(r.h, a.id);
       assert.match(p.reason, /re-registered under a new agent id/);
-      const n = await nodeResult(env, r, a.id);
+      const n = await nodeResult(sim.env, r, a.id);
       assert.equal(n.failureType, 'TasksLost');
       assert.ok((n.baseline?.tasks ?? 0) > 0, 'the baseline recorded its tasks');
       const lost = r.cluster.truth().tasksLost.filter((t) => t.agent === a.id);
@@ -271,7 +263,7 @@ describe('an agent keeps its tasks', () => {
 
 describe('pause holds everything', () => {
   test('a pause during the survey holds the backups and the generator until resume', { timeout: 180_000 }, async () => {
-    await withPatch(env, { masters: 1, agents: 1 }, async (r) => {
+    await withPatch(sim.env, { masters: 1, agents: 1 }, async (r) => {
       await r.h.signal(pauseSignal, { reason: 'change freeze' });
       // Long enough for survey, preflight, backups and the generator (~1 s each here) had they gone on.
       await new Promise((res) => setTimeout(res, 4_000));
@@ -291,7 +283,7 @@ describe('the report says what happened', () => {
   test('nodes patched after a retry are counted as patched: the patch never closes as "nothing-to-do"', {
     timeout: 180_000,
   }, async () => {
-    await withPatch(env, { masters: 1, agents: 1 }, async (r) => {
+    await withPatch(sim.env, { masters: 1, agents: 1 }, async (r) => {
       const m = r.cluster.masters[0]!;
       // After the backups (which restart Exhibitor too), before the master's script.
       await waitFor(async () => (await r.h.query(statusQuery)).phase === 'bootstrap', 'the bootstrap phase', 60_000);
@@ -311,7 +303,7 @@ describe('the report says what happened', () => {
 
   test('an abort names the script still running on a host', { timeout: 180_000 }, async () => {
     await withPatch(
-      env,
+      sim.env,
       { masters: 1, agents: 1, timings: { scriptMs: 9_000 } },
       async (r) => {
         const m = r.cluster.masters[0]!;

@@ -1,25 +1,18 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { closeAllSsh } from '../../src/activities/ssh';
 import type { NodeResult, PatchReport, PatchStatus } from '../../src/shared/status';
 import { abortSignal, pauseSignal, resumeSignal, statusQuery } from '../../src/workflows/messages';
 import { answer } from '../helpers/decide';
-import { type Env, patchWorker, simWithPlan, waitFor } from '../helpers/sim-patch';
-import { startTestEnvironment, uniqueTaskQueue } from '../helpers/temporal';
+import { useSimEnvironment } from '../helpers/sim-env';
+import { patchWorker, simWithPlan, waitFor } from '../helpers/sim-patch';
+import { uniqueTaskQueue } from '../helpers/temporal';
 
-let env: Env;
-before(async () => {
-  env = await startTestEnvironment();
-});
-after(async () => {
-  closeAllSsh();
-  await env?.teardown();
-});
+const sim = useSimEnvironment();
 
 async function runWorker<T>(taskQueue: string, fn: () => Promise<T>): Promise<T> {
-  const worker = await patchWorker(env.nativeConnection, taskQueue);
+  const worker = await patchWorker(sim.env.nativeConnection, taskQueue);
   return worker.runUntil(fn());
 }
 
@@ -35,7 +28,7 @@ describe('patching a simulated DC/OS cluster end to end', () => {
     try {
       const taskQueue = uniqueTaskQueue('e2e');
       const report = await runWorker(taskQueue, () =>
-        env.client.workflow.execute('patchCluster', {
+        sim.env.client.workflow.execute('patchCluster', {
           taskQueue,
           workflowId: `e2e-full-${taskQueue}`,
           args: [{ plan }],
@@ -52,7 +45,7 @@ describe('patching a simulated DC/OS cluster end to end', () => {
       assert.ok(truth.agentDowntimeMaxMs < plan.policy.gates.agentWindowMs, 'no agent down past its window');
 
       const again = await runWorker(taskQueue, () =>
-        env.client.workflow.execute('patchCluster', {
+        sim.env.client.workflow.execute('patchCluster', {
           taskQueue,
           workflowId: `e2e-rerun-${taskQueue}`,
           args: [{ plan }],
@@ -72,7 +65,7 @@ describe('patching a simulated DC/OS cluster end to end', () => {
     try {
       const taskQueue = uniqueTaskQueue('e2e');
       await runWorker(taskQueue, async () => {
-        const h = await env.client.workflow.start('patchCluster', {
+        const h = await sim.env.client.workflow.start('patchCluster', {
           taskQueue,
           workflowId: `e2e-pause-${taskQueue}`,
           args: [{ plan }],
@@ -107,7 +100,7 @@ describe('patching a simulated DC/OS cluster end to end', () => {
     try {
       const taskQueue = uniqueTaskQueue('e2e');
       await runWorker(taskQueue, async () => {
-        const h = await env.client.workflow.start('patchCluster', {
+        const h = await sim.env.client.workflow.start('patchCluster', {
           taskQueue,
           workflowId: `e2e-abort-${taskQueue}`,
           args: [{ plan }],
@@ -134,13 +127,13 @@ describe('patching a simulated DC/OS cluster end to end', () => {
       const taskQueue = uniqueTaskQueue('e2e');
       await runWorker(taskQueue, async () => {
         const workflowId = `e2e-exit-${taskQueue}`;
-        const h = await env.client.workflow.start('patchCluster', { taskQueue, workflowId, args: [{ plan }] });
+        const h = await sim.env.client.workflow.start('patchCluster', { taskQueue, workflowId, args: [{ plan }] });
         await waitFor(async () => (await h.query(statusQuery)).pending.length > 0, 'a decision to be asked', 90_000);
         const st = await h.query(statusQuery);
         assert.equal(st.pending[0]?.subject, bad.id);
         assert.match(st.pending[0]?.reason ?? '', /exit/i);
         assert.equal(cluster.truth().hosts[cluster.masters[2]!.id]?.scriptRuns, 0, 'the next master waits');
-        const child = env.client.workflow.getHandle(`${workflowId}/${bad.id}/attempt-1`);
+        const child = sim.env.client.workflow.getHandle(`${workflowId}/${bad.id}/attempt-1`);
         const nodeResult = (await child.result()) as NodeResult;
         assert.equal(nodeResult.outcome, 'failed');
         assert.equal(nodeResult.failureType, 'ScriptFailed');

@@ -3,23 +3,15 @@
  * simulator's ground truth (when each host's script started and ended).
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { closeAllSsh } from '../../src/activities/ssh';
+import { describe, test } from 'node:test';
 import type { Plan } from '../../src/shared/plan';
 import { setPolicyUpdate, statusQuery } from '../../src/workflows/messages';
 import { answer } from '../helpers/decide';
 import { pendingFor, type Run, SHORT_GATES, scriptRuns, withPatch } from '../helpers/patch-run';
-import { type Env, waitFor } from '../helpers/sim-patch';
-import { startTestEnvironment } from '../helpers/temporal';
+import { useSimEnvironment } from '../helpers/sim-env';
+import { waitFor } from '../helpers/sim-patch';
 
-let env: Env;
-before(async () => {
-  env = await startTestEnvironment();
-});
-after(async () => {
-  closeAllSsh();
-  await env?.teardown();
-});
+const sim = useSimEnvironment();
 
 /** Each agent's script runs (start, end), in plan order. */
 function runsOf(r: Run) {
@@ -37,7 +29,7 @@ function runsOf(r: Run) {
 describe('the canary ramp', { timeout: 300_000 }, () => {
   test('one agent alone, then two at once, then the window: each step starts after the one before ended', async () => {
     await withPatch(
-      env,
+      sim.env,
       { masters: 1, agents: 6 },
       async (r) => {
         assert.equal((await r.h.result()).outcome, 'succeeded');
@@ -56,7 +48,7 @@ describe('the canary ramp', { timeout: 300_000 }, () => {
 
   test('a ramp whose first agent fails stops before a second agent starts, whatever the failure budget', async () => {
     await withPatch(
-      env,
+      sim.env,
       { masters: 1, agents: 3 },
       async (r) => {
         const [canary, ...others] = r.cluster.agents;
@@ -83,7 +75,7 @@ describe('maintenance windows', { timeout: 300_000 }, () => {
   test('a window that closes mid-agents waits and resumes at the next opening from the next agent; none starts too late', async () => {
     const minNodeMs = 3_000;
     await withPatch(
-      env,
+      sim.env,
       { masters: 1, agents: 4 },
       async (r) => {
         await waitFor(() => scriptRuns(r.cluster, r.cluster.agents[0]!.id) > 0, 'the first agent to start', 120_000);
@@ -141,7 +133,7 @@ describe('maintenance windows', { timeout: 300_000 }, () => {
 
   test('a master never starts when the estimate says it cannot finish; `decide window approve` starts it now', async () => {
     await withPatch(
-      env,
+      sim.env,
       { masters: 1, agents: 1 },
       async (r) => {
         const q = await pendingFor(r.h, 'window');
