@@ -49,7 +49,7 @@ export const PLAN_SCHEMA: Readonly<Record<string, readonly string[]>> = {
   ssh: ['user', 'port', 'privateKey', 'knownHosts', 'connectTimeout'],
   http: ['exhibitorTls', 'mesosHttps', 'mesosCa', 'token'],
   'http.exhibitorTls': ['ca', 'cert', 'key'],
-  ports: ['exhibitor', 'mesosMaster', 'mesosAgent', 'marathon'],
+  ports: ['exhibitor', 'mesosMaster', 'mesosAgent', 'marathon', 'mesosDns'],
   host: ['host', 'sshPort', 'ports'],
   policy: [
     'agentConcurrency',

@@ -330,15 +330,16 @@ function readSsh(ctx: FieldContext, value: unknown): SshSettings | undefined {
   return { user, port, privateKeyPath, knownHostsPath, connectTimeoutMs };
 }
 
-function readPorts(ctx: FieldContext, value: unknown, field: string, base: NodePorts): NodePorts {
+function readPorts(ctx: FieldContext, value: unknown, field: string, base: NodePorts): Required<NodePorts> {
   const rec = readSection(ctx, value, field, 'ports', false);
   const port = (key: keyof NodePorts) =>
-    readInt(ctx, rec, key, join(field, key), { min: 1, max: 65535, fallback: base[key] });
+    readInt(ctx, rec, key, join(field, key), { min: 1, max: 65535, fallback: base[key] ?? DEFAULT_PORTS[key] });
   return {
     exhibitor: port('exhibitor'),
     mesosMaster: port('mesosMaster'),
     mesosAgent: port('mesosAgent'),
     marathon: port('marathon'),
+    mesosDns: port('mesosDns'),
   };
 }
 

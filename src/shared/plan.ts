@@ -24,6 +24,8 @@ export interface NodePorts {
   mesosAgent: number;
   /** Marathon on masters (8080), read by preflight. */
   marathon: number;
+  /** Mesos-DNS's HTTP API on masters (8123), read by the workload canary; absent in inputs from before it. */
+  mesosDns?: number;
 }
 
 /** One DC/OS node as the workflow sees it. */
@@ -217,7 +219,13 @@ export interface NotifyHook {
   events: NotifyEventKind[];
 }
 
-export const DEFAULT_PORTS: NodePorts = { exhibitor: 8181, mesosMaster: 5050, mesosAgent: 5051, marathon: 8080 };
+export const DEFAULT_PORTS: Required<NodePorts> = {
+  exhibitor: 8181,
+  mesosMaster: 5050,
+  mesosAgent: 5051,
+  marathon: 8080,
+  mesosDns: 8123,
+};
 export const DEFAULT_REMOTE_WORK_DIR = '/var/lib/dcos-patch';
 /** A node is not started with less than this left in its maintenance window, whatever the estimate. */
 export const DEFAULT_WINDOW_MIN_NODE_MS = 5 * 60_000;

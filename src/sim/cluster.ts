@@ -25,6 +25,7 @@ import {
 } from './host-runtime';
 import { generateEd25519 } from './keys';
 import { canBind, type Layout, type LayoutRequest, perHostIpLayout, randomBlock, singleIpLayout } from './layout';
+import { MarathonApps } from './marathon-apps';
 import { ClusterModel } from './model';
 import { clusterConfigYaml, writePlanFiles } from './plan-writer';
 import { parseKeyOrThrow } from './ssh-server';
@@ -182,6 +183,7 @@ async function build(opts: SimOptions, dir: string, ownDir: boolean): Promise<Si
       app.instances = model.agents.reduce((n, a) => n + a.tasks.filter((t) => t.appId === app.id).length, 0);
     }
   }
+  const marathonState = new MarathonApps(model, marathonApps);
   const env: SimEnv = {
     variant,
     security,
@@ -217,7 +219,16 @@ async function build(opts: SimOptions, dir: string, ownDir: boolean): Promise<Si
     if (r) syncPorts(r);
   };
 
-  const truth = (): GroundTruth => snapshotTruth(model, (id) => created.has(id));
+  const truth = (): GroundTruth => snapshotTruth(model, marathonState, (id) => created.has(id));
+  const killTask = (appId: string, taskId?: string) => {
+    const k = marathonState.killTask(appId, taskId);
+    if (!k) throw new Error(`no running task of ${appId}${taskId ? ` with id ${taskId}` : ''}`);
+    return k;
+  };
+  const setDnsOutage = (on = true): void => {
+    marathonState.dnsOutage = on;
+    model.changed();
+  };
 
   const inject = (node: string, fault: Fault): void => {
     const r = rt(node);
@@ -277,6 +288,8 @@ async function build(opts: SimOptions, dir: string, ownDir: boolean): Promise<Si
     makeAgentUnregistered: (n, on = true) => model.setForceUnregistered(rt(n).state, on),
     makeMasterNotServing: (n, on = true) => model.setForceNotServing(rt(n).state, on),
     makeAppUnhealthy: (app, on = true) => model.setAppUnhealthy(app, on),
+    killTask,
+    setDnsOutage,
     runCommand,
     shutdown: () => onShutdown(),
   });
@@ -315,6 +328,7 @@ async function build(opts: SimOptions, dir: string, ownDir: boolean): Promise<Si
       auth,
       marathon: { eventSubscriber: env.marathonEventSubscriber, apps: marathonApps },
       marathonVersion: MARATHON_BY_MINOR[version.split('.').slice(0, 2).join('.')] ?? '1.10.36',
+      marathonApps: marathonState,
       beforeUse: (spec) => layoutRoot(spec),
       track: (child) => {
         children.add(child);
@@ -434,6 +448,8 @@ async function build(opts: SimOptions, dir: string, ownDir: boolean): Promise<Si
       makeAgentUnregistered: (n, on = true) => model.setForceUnregistered(rt(n).state, on),
       makeMasterNotServing: (n, on = true) => model.setForceNotServing(rt(n).state, on),
       makeAppUnhealthy: (app, on = true) => model.setAppUnhealthy(app, on),
+      killTask,
+      setDnsOutage,
       stop: () => {
         stopping ??= closeAll().then(() => {
           if (ownDir) rmSync(dir, { recursive: true, force: true });

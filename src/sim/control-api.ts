@@ -10,6 +10,7 @@
  *   POST   /facts         {node, facts}   change host facts
  *   POST   /hosts/<node>/units/<stop|start>
  *   POST   /helpers/agent-unregistered {node, on}   /helpers/master-not-serving {node, on}
+ *   POST   /helpers/app-unhealthy {app, on}   /helpers/kill-task {app, task?}   /helpers/dns-outage {on}
  *   POST   /hosts/<node>/cmd/<name>       a shim's command (body: NUL-separated args;
  *                                         headers x-sim-cwd, x-sim-euid; reply: code, base64 stderr, stdout)
  *   POST   /shutdown                      stop the cluster (the CLI's `down`)
@@ -31,6 +32,8 @@ export interface ControlTarget {
   makeAgentUnregistered(node: string, on?: boolean): void;
   makeMasterNotServing(node: string, on?: boolean): void;
   makeAppUnhealthy(appId: string, on?: boolean): void;
+  killTask(appId: string, taskId?: string): { killed: string; agent: string; replacement?: string };
+  setDnsOutage(on?: boolean): void;
   runCommand(node: string, name: string, args: string[], cwd: string, euid: number): Promise<CmdResult>;
   shutdown(): void;
 }
@@ -101,6 +104,9 @@ async function route(t: ControlTarget, req: IncomingMessage, res: ServerResponse
     if (parts[1] === 'agent-unregistered') t.makeAgentUnregistered(nodeOf(body), on);
     else if (parts[1] === 'master-not-serving') t.makeMasterNotServing(nodeOf(body), on);
     else if (parts[1] === 'app-unhealthy' && typeof body.app === 'string') t.makeAppUnhealthy(body.app, on);
+    else if (parts[1] === 'kill-task' && typeof body.app === 'string')
+      return sendJson(res, 200, t.killTask(body.app, typeof body.task === 'string' ? body.task : undefined));
+    else if (parts[1] === 'dns-outage') t.setDnsOutage(on);
     else return sendJson(res, 404, { error: `unknown helper ${parts[1]}` });
     return sendJson(res, 200, { ok: true });
   }

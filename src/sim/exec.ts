@@ -25,7 +25,7 @@ export function rewritePaths(command: string, root: string): string {
     .replace(PATH_START, (_m, lead: string, p: string) => `${lead}${base}${p}`);
 }
 
-const LOCAL_DCOS_PORT = /\b(?:localhost|127\.0\.0\.1):(8181|5050|5051|8080)\b/g;
+const LOCAL_DCOS_PORT = /\b(?:localhost|127\.0\.0\.1):(8181|5050|5051|8080|8123)\b/g;
 
 /**
  * `localhost:<DC/OS port>` on a simulated host means that host's own endpoint: rewrite it to the

@@ -10,14 +10,12 @@ import type { AuthMaterial } from './auth';
 import { createBootstrapFileServer } from './bootstrap';
 import type { HostExecContext } from './exec';
 import { createMesosAgentServer } from './http-agent';
-import {
-  createExhibitorServer,
-  createMarathonServer,
-  createMesosMasterServer,
-  type MasterHttpOptions,
-} from './http-master';
+import { createMarathonServer } from './http-marathon';
+import { createExhibitorServer, createMesosMasterServer, type MasterHttpOptions } from './http-master';
+import { createMesosDnsServer } from './http-mesos-dns';
 import { generateEd25519 } from './keys';
 import { SwitchableListener } from './listener';
+import type { MarathonApps } from './marathon-apps';
 import type { ClusterModel, HostState } from './model';
 import { HostSshServer } from './ssh-server';
 import type { TlsMaterial } from './tls';
@@ -50,6 +48,7 @@ export interface HostRuntimeDeps {
   auth?: AuthMaterial;
   marathon: { eventSubscriber: boolean; apps: MarathonApp[] };
   marathonVersion: string;
+  marathonApps: MarathonApps;
   /** Lay out the host root before a session uses it. */
   beforeUse(spec: SimHost): void;
   track(child: ChildProcess): void;
@@ -59,7 +58,12 @@ export interface HostRuntimeDeps {
 function localPorts(spec: SimHost, bootstrapHttpPort: number): Record<number, number> {
   if (spec.role === 'bootstrap') return { 8080: bootstrapHttpPort };
   if (spec.role === 'master')
-    return { 8181: spec.ports.exhibitor, 5050: spec.ports.mesosMaster, 8080: spec.ports.marathon };
+    return {
+      8181: spec.ports.exhibitor,
+      5050: spec.ports.mesosMaster,
+      8080: spec.ports.marathon,
+      8123: spec.ports.mesosDns ?? 8123,
+    };
   return { 5051: spec.ports.mesosAgent };
 }
 
@@ -101,10 +105,12 @@ export function createHostRuntime(spec: SimHost, d: HostRuntimeDeps): HostRuntim
       auth: d.auth,
       marathon: d.marathon,
       marathonVersion: d.marathonVersion,
+      marathonApps: d.marathonApps,
     };
     listen('exhibitor', createExhibitorServer(o), spec.ports.exhibitor);
     listen('mesosMaster', createMesosMasterServer(o), spec.ports.mesosMaster);
     listen('marathon', createMarathonServer(o), spec.ports.marathon);
+    listen('mesosDns', createMesosDnsServer(o), spec.ports.mesosDns ?? 8123);
   } else if (spec.role === 'bootstrap') {
     listen(
       'bootstrap',
@@ -131,7 +137,7 @@ export function applyPortStates(r: HostRuntime, model: ClusterModel, onError: (e
   r.ssh.listener.set(h.facts.reachable && Date.now() >= r.refuseSshUntil).catch(onError);
   for (const [port, l] of Object.entries(r.http) as [PortName | 'bootstrap', SwitchableListener][]) {
     let up = true;
-    if (port === 'exhibitor' || port === 'mesosMaster' || port === 'marathon')
+    if (port === 'exhibitor' || port === 'mesosMaster' || port === 'marathon' || port === 'mesosDns')
       up = model.unitActive(h, UNIT_FOR_PORT[port]);
     if (port === 'mesosAgent') up = model.unitActive(h, slaveUnit(h.role));
     l.set(up && !h.faults.refuses(port)).catch(onError);

@@ -1,7 +1,7 @@
 /**
  * A master's HTTP endpoints: Exhibitor (:8181; HTTPS with client certificates on Enterprise),
- * the Mesos master (:5050; 401 without a token in strict mode) and Marathon (:8080). Each is its own
- * server so a stopped unit closes exactly its port.
+ * the Mesos master (:5050; 401 without a token in strict mode); Marathon (:8080) and Mesos-DNS
+ * (:8123) are in their own modules. Each is its own server so a stopped unit closes exactly its port.
  */
 import {
   createServer as createHttp,
@@ -13,6 +13,7 @@ import {
 import { createServer as createHttps } from 'node:https';
 import { type AuthMaterial, authorized, login } from './auth';
 import { applyEndpointFault, guarded, metricsJson, pathOf, readBody, sendJson, sendText } from './http-util';
+import type { MarathonApps } from './marathon-apps';
 import { masterMetrics, masterSlaves, masterState, masterTasks, versionJson } from './mesos-state';
 import type { ClusterModel, HostState } from './model';
 import type { TlsMaterial } from './tls';
@@ -29,9 +30,11 @@ export interface MasterHttpOptions {
   auth?: AuthMaterial;
   marathon: { eventSubscriber: boolean; apps: MarathonApp[] };
   marathonVersion: string;
+  /** Marathon's apps and their tasks (shared by every master: any master proxies to the leader). */
+  marathonApps: MarathonApps;
 }
 
-function server(raw: RequestListener, tls?: TlsMaterial, clientCerts = false): Server {
+export function server(raw: RequestListener, tls?: TlsMaterial, clientCerts = false): Server {
   const handler = guarded(raw);
   if (!tls) return createHttp({ keepAliveTimeout: 5000 }, handler);
   return createHttps(
@@ -171,81 +174,4 @@ export function createMesosMasterServer(o: MasterHttpOptions): Server {
     },
     o.mesosHttps ? o.tls : undefined
   );
-}
-
-/**
- * An app as Marathon's /v2/apps shows it: tasksRunning from the agents' tasks; with health checks,
- * each running task is healthy or unhealthy (Marathon leaves both at 0 for an app without any).
- */
-function appJson(app: MarathonApp, runningTasks: number, unhealthy: boolean): Record<string, unknown> {
-  const checked = Array.isArray(app.healthChecks) && app.healthChecks.length > 0;
-  return {
-    cmd: 'sleep 3600',
-    cpus: 0.1,
-    mem: 128,
-    disk: 0,
-    instances: 1,
-    constraints: [],
-    container: null,
-    healthChecks: [],
-    labels: {},
-    version: '2020-06-01T10:00:00.000Z',
-    ...app,
-    tasksStaged: 0,
-    tasksRunning: runningTasks,
-    tasksHealthy: checked && !unhealthy ? runningTasks : 0,
-    tasksUnhealthy: checked && unhealthy ? runningTasks : 0,
-    deployments: [],
-  };
-}
-
-export function createMarathonServer(o: MasterHttpOptions): Server {
-  const { model, host } = o;
-  return server((req, res) => {
-    if (applyEndpointFault(host.faults, 'marathon', req, res)) return;
-    const { path } = pathOf(req);
-    const leader = model.mesosLeader ?? host;
-    switch (path) {
-      case '/ping':
-        sendText(res, 200, 'pong');
-        return;
-      case '/v2/leader':
-        sendJson(res, 200, { leader: `${leader.spec.address}:${leader.spec.ports.marathon}` });
-        return;
-      case '/v2/info':
-        sendJson(res, 200, {
-          name: 'marathon',
-          version: o.marathonVersion,
-          buildref: 'a1b2c3d4',
-          elected: model.mesosLeader === host,
-          leader: `${leader.spec.address}:${leader.spec.ports.marathon}`,
-          frameworkId: model.marathonFrameworkId,
-          marathon_config: {
-            master: 'zk://zk-1.zk:2181,zk-2.zk:2181,zk-3.zk:2181,zk-4.zk:2181,zk-5.zk:2181/mesos',
-            hostname: host.spec.address,
-            mesos_role: 'slave_public',
-            mesos_user: 'root',
-            task_launch_timeout: 86400000,
-            features: ['vips', 'task_killing', 'external_volumes', 'gpu_resources'],
-          },
-          zookeeper_config: { zk: 'zk://zk-1.zk:2181/marathon', zk_timeout: 10000 },
-          event_subscriber: o.marathon.eventSubscriber ? { type: 'http_callback', http_endpoints: [] } : null,
-          http_config: { http_port: host.spec.ports.marathon, https_port: 8443 },
-        });
-        return;
-      case '/v2/apps': {
-        const running = (id: string): number =>
-          model.agents.reduce(
-            (n, a) => n + a.tasks.filter((t) => t.appId === id && t.state === 'TASK_RUNNING').length,
-            0
-          );
-        sendJson(res, 200, {
-          apps: o.marathon.apps.map((a) => appJson(a, running(a.id), model.unhealthyApps.has(a.id))),
-        });
-        return;
-      }
-      default:
-        sendJson(res, 404, { message: `Not found: ${path}` });
-    }
-  });
 }

@@ -107,8 +107,8 @@ export async function freePorts(ip: string, n: number): Promise<number[]> {
 
 export async function singleIpLayout(r: LayoutRequest, ip: string): Promise<Layout> {
   const roles = rolesInOrder(r);
-  // ssh for every host; exhibitor, mesosMaster, marathon for masters; mesosAgent for agents; http for bootstrap
-  const need = roles.reduce((n, role) => n + 1 + (role === 'master' ? 3 : 1), 0);
+  // ssh for every host; exhibitor, mesosMaster, marathon, mesosDns for masters; mesosAgent for agents; http for bootstrap
+  const need = roles.reduce((n, role) => n + 1 + (role === 'master' ? 4 : 1), 0);
   const ports = await freePorts(ip, need);
   let i = 0;
   const take = (): number => ports[i++]!;
@@ -120,6 +120,7 @@ export async function singleIpLayout(r: LayoutRequest, ip: string): Promise<Layo
       p.exhibitor = take();
       p.mesosMaster = take();
       p.marathon = take();
+      p.mesosDns = take();
     } else if (role === 'bootstrap') bootstrapHttpPort = take();
     else p.mesosAgent = take();
     return { id: nodeId(role, ip, sshPort), role, address: ip, sshPort, ports: p };

@@ -212,7 +212,8 @@ export class ClusterModel {
     this.timers.clear();
   }
 
-  private changed(h?: HostState): void {
+  /** Something visible changed (views re-render; `h`: its ports may have to open or close). */
+  changed(h?: HostState): void {
     this.rev++;
     if (h) this.onPortsChanged(h);
   }

@@ -99,7 +99,8 @@ function hostEntries(hosts: SimHost[], p: PlanInput): string[] {
       ports.push(
         `exhibitor: ${h.ports.exhibitor}`,
         `mesosMaster: ${h.ports.mesosMaster}`,
-        `marathon: ${h.ports.marathon}`
+        `marathon: ${h.ports.marathon}`,
+        `mesosDns: ${h.ports.mesosDns}`
       );
     else ports.push(`mesosAgent: ${h.ports.mesosAgent}`);
     return `  - { host: ${h.address}, sshPort: ${h.sshPort}, ports: { ${ports.join(', ')} } }`;
@@ -176,6 +177,7 @@ export function planYaml(p: PlanInput): string {
     `  mesosMaster: ${DEFAULT_PORTS.mesosMaster}`,
     `  mesosAgent: ${DEFAULT_PORTS.mesosAgent}`,
     `  marathon: ${DEFAULT_PORTS.marathon}`,
+    `  mesosDns: ${DEFAULT_PORTS.mesosDns}`,
     '',
     'masters:',
     ...hostEntries(p.masters, p),

@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { readInstalledVersion } from './host-fs';
+import type { MarathonApps } from './marathon-apps';
 import type { ClusterModel } from './model';
 import { maxOverlap } from './truth';
 import type { GroundTruth } from './types';
@@ -15,7 +16,11 @@ const LIBLTDL = 'opt/mesosphere/lib/libltdl.so.7';
  * The JSON-able ground truth now. `hasRoot(id)`: whether the host's root exists yet (lazy roots):
  * until then its files are the ones it was installed with.
  */
-export function snapshotTruth(model: ClusterModel, hasRoot: (id: string) => boolean): GroundTruth {
+export function snapshotTruth(
+  model: ClusterModel,
+  marathon: MarathonApps,
+  hasRoot: (id: string) => boolean
+): GroundTruth {
   const now = Date.now();
   const hosts: GroundTruth['hosts'] = {};
   for (const h of model.hosts.values()) {
@@ -55,6 +60,10 @@ export function snapshotTruth(model: ClusterModel, hasRoot: (id: string) => bool
     maxAgentsDownAtOnce: t.maxAgentsDownAtOnce,
     agentsDownNow: model.agentsDownNow().map((a) => a.spec.id),
     tasksLost: t.tasksLost.map((x) => ({ ...x })),
+    marathonApps: marathon.apps.map((a) => ({
+      id: a.id,
+      tasksRunning: marathon.tasksOf(a.id).filter(({ task }) => task.state === 'TASK_RUNNING').length,
+    })),
     agentDowntimeMaxMs: Math.max(t.agentDowntimeMaxMs, ongoing),
     backups: { zookeeper: t.backups.zookeeper.map((b) => ({ ...b })), iam: t.backups.iam.map((b) => ({ ...b })) },
     generatorRuns: t.generatorRuns.map((g) => ({ ...g, args: [...g.args] })),

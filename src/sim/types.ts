@@ -5,7 +5,7 @@
  */
 
 export type HostRole = 'bootstrap' | 'master' | 'agent' | 'public-agent';
-export type PortName = 'exhibitor' | 'mesosMaster' | 'mesosAgent' | 'marathon';
+export type PortName = 'exhibitor' | 'mesosMaster' | 'mesosAgent' | 'marathon' | 'mesosDns';
 export type OsName = 'centos' | 'rhel' | 'coreos' | 'ubuntu';
 
 /** All durations in milliseconds. */
@@ -155,7 +155,7 @@ export interface SimHost {
   role: HostRole;
   address: string;
   sshPort: number;
-  ports: { exhibitor: number; mesosMaster: number; mesosAgent: number; marathon: number };
+  ports: { exhibitor: number; mesosMaster: number; mesosAgent: number; marathon: number; mesosDns: number };
   /** Directory standing in for this host's `/`. */
   root: string;
 }
@@ -221,6 +221,8 @@ export interface GroundTruth {
   maxAgentsDownAtOnce: number;
   agentsDownNow: string[];
   tasksLost: { agent: string; taskId: string; at: number }[];
+  /** Marathon's apps now, each with its running tasks. */
+  marathonApps: { id: string; tasksRunning: number }[];
   /** Longest time from an agent's units stopping to it registering again (ongoing outages count to now). */
   agentDowntimeMaxMs: number;
   backups: {
@@ -266,6 +268,10 @@ export interface SimCluster {
   makeMasterNotServing(nodeId: string, on?: boolean): void;
   /** Workload helper: every task of this Marathon app fails its health check (until called with false). */
   makeAppUnhealthy(appId: string, on?: boolean): void;
+  /** Workload helper: kill one running task of this Marathon app (or the task `taskId`); Marathon launches a replacement. */
+  killTask(appId: string, taskId?: string): { killed: string; agent: string; replacement?: string };
+  /** Workload helper: Mesos-DNS on every master answers no name (until called with false). */
+  setDnsOutage(on?: boolean): void;
   stop(): Promise<void>;
   /** Resolves once the cluster has stopped (by stop(), or POST /shutdown on the control API). */
   whenStopped: Promise<void>;

@@ -121,6 +121,7 @@ export const UNIT_FOR_PORT = {
   exhibitor: 'dcos-exhibitor',
   mesosMaster: 'dcos-mesos-master',
   marathon: 'dcos-marathon',
+  mesosDns: 'dcos-mesos-dns',
 } as const;
 
 /** Accept `dcos-mesos-master`, `dcos-mesos-master.service`. */
