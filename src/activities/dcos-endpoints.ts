@@ -1,11 +1,11 @@
 /** Where a DC/OS endpoint of a node answers: asked from the worker (probes: http) or on the node itself (probes: ssh). */
-import type { HttpAuth, NodeSpec } from '../shared/plan';
+import { DEFAULT_PORTS, type HttpAuth, type NodeSpec } from '../shared/plan';
 
-export type DcosEndpoint = 'exhibitor' | 'mesosMaster' | 'mesosAgent' | 'marathon';
+export type DcosEndpoint = 'exhibitor' | 'mesosMaster' | 'mesosAgent' | 'marathon' | 'mesosDns';
 
 /**
  * The URL of an endpoint. On the node, Exhibitor is asked at `localhost` (the runbook's command)
- * with the master's own TLS files; Mesos and Marathon listen on the node's own address either way.
+ * with the master's own TLS files; Mesos, Marathon and Mesos-DNS listen on the node's own address either way.
  */
 export function endpointUrl(
   node: Pick<NodeSpec, 'address' | 'ports'>,
@@ -20,6 +20,7 @@ export function endpointUrl(
     return `${tls ? 'https' : 'http'}://${askedFrom === 'node' ? 'localhost' : host}:${node.ports.exhibitor}${path}`;
   }
   if (which === 'marathon') return `http://${host}:${node.ports.marathon}${path}`;
+  if (which === 'mesosDns') return `http://${host}:${node.ports.mesosDns ?? DEFAULT_PORTS.mesosDns}${path}`;
   const port = which === 'mesosMaster' ? node.ports.mesosMaster : node.ports.mesosAgent;
   return `${http.mesosHttps ? 'https' : 'http'}://${host}:${port}${path}`;
 }

@@ -10,7 +10,7 @@ import type { NodeTarget } from '../shared/activity-types';
 import { FailureTypes } from '../shared/failure-types';
 import type { HttpAuth, NodePorts } from '../shared/plan';
 import { type DcosEndpoint, endpointUrl } from './dcos-endpoints';
-import { nodeRequest } from './node-curl';
+import { type NodeWrite, nodeRequest } from './node-curl';
 import { excerpt as excerptText } from './parsers';
 import { abortReason, errorText, nonRetryable, retryable } from './util';
 
@@ -22,7 +22,9 @@ export interface TlsFiles {
 
 export interface HttpOptions {
   timeoutMs: number;
-  method?: 'GET' | 'HEAD' | 'POST';
+  method?: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'DELETE';
+  /** A JSON body (sent with Content-Type: application/json). */
+  json?: string;
   signal?: AbortSignal;
   tls?: TlsFiles;
   /** File holding the DC/OS token; sent as `Authorization: token=<JWT>`. */
@@ -105,6 +107,7 @@ function readToken(path: string): string {
 export async function httpRequest(url: string, opts: HttpOptions): Promise<HttpResponse> {
   const method = opts.method ?? 'GET';
   const headers: Record<string, string> = { accept: 'application/json', ...opts.headers };
+  if (opts.json !== undefined) headers['content-type'] = 'application/json';
   if (opts.tokenPath) headers.authorization = `token=${readToken(opts.tokenPath)}`;
   const dispatcher = agentFor(opts.tls);
   // Our own timer (not AbortSignal.timeout) so the limit covers connect, headers and body.
@@ -118,6 +121,7 @@ export async function httpRequest(url: string, opts: HttpOptions): Promise<HttpR
     const res = await request(url, {
       method,
       headers,
+      ...(opts.json !== undefined ? { body: opts.json } : {}),
       signal: abort.signal,
       ...(dispatcher ? { dispatcher } : {}),
     });
@@ -203,6 +207,7 @@ export function endpoint(
     };
   }
   if (which === 'marathon') return { url, opts: { ...base, ...token } };
+  if (which === 'mesosDns') return { url, opts: base };
   return {
     url,
     opts: {
@@ -225,13 +230,42 @@ export async function getNodeJson(
   signal?: AbortSignal
 ): Promise<unknown> {
   if (target.http.probes === 'ssh') {
-    const needsToken = which !== 'exhibitor' && target.http.tokenPath;
-    const token = needsToken ? readToken(target.http.tokenPath!) : undefined;
-    const res = await nodeRequest(target, which, path, timeoutMs, token, signal);
+    const res = await nodeRequest(target, which, path, timeoutMs, tokenFor(target, which), signal);
     return jsonOf(res, res.url, target.node.id);
   }
   const { url, opts } = endpoint(target.node, target.http, which, path, timeoutMs, signal);
   return getJson(url, opts);
+}
+
+/** The DC/OS token where the endpoint takes one (never Exhibitor, never Mesos-DNS). */
+function tokenFor(target: Pick<NodeTarget, 'http'>, which: DcosEndpoint): string | undefined {
+  const needsToken = which !== 'exhibitor' && which !== 'mesosDns' && target.http.tokenPath;
+  return needsToken ? readToken(target.http.tokenPath!) : undefined;
+}
+
+/**
+ * One request to a DC/OS endpoint of a node, a write when `write` says so (Marathon's app API):
+ * on the node over SSH (probes: ssh) or from the worker. Any HTTP status resolves; no answer
+ * rejects retryable.
+ */
+export async function requestNode(
+  target: Pick<NodeTarget, 'node' | 'http' | 'ssh'>,
+  which: DcosEndpoint,
+  path: string,
+  timeoutMs: number,
+  write?: NodeWrite,
+  signal?: AbortSignal
+): Promise<{ url: string; status: number; body: string }> {
+  if (target.http.probes === 'ssh') {
+    return nodeRequest(target, which, path, timeoutMs, tokenFor(target, which), signal, write);
+  }
+  const { url, opts } = endpoint(target.node, target.http, which, path, timeoutMs, signal);
+  const res = await httpRequest(url, {
+    ...opts,
+    method: write?.method ?? 'GET',
+    ...(write?.json !== undefined ? { json: write.json } : {}),
+  });
+  return { url, status: res.status, body: res.body };
 }
 
 /** Close the cached TLS agents (worker shutdown, tests). */

@@ -14,6 +14,7 @@
  */
 export { takeBackups } from './backups';
 export { prepareBootstrap } from './bootstrap';
+export { deployCanary, removeCanary, watchCanary } from './canary';
 export { inspectClusterLock, patchIsRunning } from './cluster-lock';
 export {
   gateAgentRegistered,

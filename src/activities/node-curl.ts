@@ -22,6 +22,12 @@ const SSH_MARGIN_MS = 10_000;
 /** A JWT: base64url parts and dots; anything else is refused before it reaches a config file. */
 const TOKEN_TEXT = /^[A-Za-z0-9._~+/=-]+$/;
 
+/** A request that changes something (Marathon's app API): its method and JSON body. */
+export interface NodeWrite {
+  method: 'PUT' | 'DELETE' | 'POST';
+  json?: string;
+}
+
 export interface NodeCurl {
   url: string;
   command: string;
@@ -36,7 +42,8 @@ export function nodeCurl(
   which: DcosEndpoint,
   path: string,
   timeoutMs: number,
-  token?: string
+  token?: string,
+  write?: NodeWrite
 ): NodeCurl {
   const url = endpointUrl(node, http, which, path, 'node');
   const args = [
@@ -47,6 +54,12 @@ export function nodeCurl(
     '-w',
     shq('\\n%{http_code}'),
   ];
+  if (write) {
+    args.push('-X', write.method);
+    // The body is no secret (an app definition): quoted on the command line like every argument.
+    if (write.json !== undefined)
+      args.push('-H', shq('Content-Type: application/json'), '--data-binary', shq(write.json));
+  }
   let sudo = false;
   if (which === 'exhibitor' && http.exhibitorTlsOnNode) {
     const f = (name: string) => shq(`${NODE_EXHIBITOR_TLS_DIR}/${name}`);
@@ -82,16 +95,17 @@ function curlCannotRun(exitCode: number, stderr: string): string | undefined {
   return undefined;
 }
 
-/** One GET on the node over SSH: any HTTP status resolves; no answer rejects retryable. */
+/** One request on the node over SSH (a GET unless `write`): any HTTP status resolves; no answer rejects retryable. */
 export async function nodeRequest(
   target: Pick<NodeTarget, 'node' | 'http' | 'ssh'>,
   which: DcosEndpoint,
   path: string,
   timeoutMs: number,
   token: string | undefined,
-  signal?: AbortSignal
+  signal?: AbortSignal,
+  write?: NodeWrite
 ): Promise<{ url: string; status: number; body: string }> {
-  const c = nodeCurl(target.node, target.http, which, path, timeoutMs, token);
+  const c = nodeCurl(target.node, target.http, which, path, timeoutMs, token, write);
   const r = await runCommand(target, c.command, {
     timeoutMs: timeoutMs + SSH_MARGIN_MS,
     label: `curl ${c.url} on the node`,

@@ -8,6 +8,7 @@
 import { mesosVersionFor } from '../shared/dcos-releases';
 import {
   type Backups,
+  type CanarySpec,
   DEFAULT_POLICY,
   NOTIFY_EVENT_KINDS,
   type NotifyHook,
@@ -59,6 +60,8 @@ export interface PlanSummary {
   preflightOverrides: string[];
   /** The webhooks, one line each (never a URL read from a file, never a header). */
   notify: string[];
+  /** The workload canary, when the plan has one. */
+  canary?: CanarySpec;
 }
 
 export interface PlanCheckResult {
@@ -271,6 +274,7 @@ function summarize(
     backups: backupsOf(d),
     preflightOverrides: d.preflightOverrides,
     notify: (d.notify ?? []).map(describeHook),
+    ...(d.canary ? { canary: d.canary } : {}),
   };
 }
 
@@ -348,6 +352,7 @@ function buildPlan(
     preflightOverrides: d.preflightOverrides,
     remoteWorkDir: d.remoteWorkDir,
     ...(d.notify?.length ? { notify: d.notify } : {}),
+    ...(d.canary ? { canary: d.canary } : {}),
   };
   return plan;
 }

@@ -42,6 +42,7 @@ export const PLAN_SCHEMA: Readonly<Record<string, readonly string[]>> = {
     'preflight',
     'remoteWorkDir',
     'notify',
+    'canary',
   ],
   cluster: ['name', 'variant', 'from', 'to', 'mesosVersion'],
   bootstrap: ['host', 'sshPort', 'installerDir', 'installer'],
@@ -76,6 +77,7 @@ export const PLAN_SCHEMA: Readonly<Record<string, readonly string[]>> = {
   backups: ['zookeeper', 'iam'],
   preflight: ['override'],
   notify: ['url', 'urlFile', 'headerFile', 'events'],
+  canary: ['app', 'instances', 'cmd', 'deployTimeout', 'pollInterval'],
 };
 
 export function join(prefix: string, key: string | number): string {

@@ -10,6 +10,7 @@ import { CHECK_NAMES } from '../preflight/catalog';
 import { runsIamDatabase } from '../shared/dcos-releases';
 import {
   type BootstrapSpec,
+  type CanarySpec,
   DEFAULT_GATES,
   DEFAULT_POLICY,
   DEFAULT_PORTS,
@@ -33,6 +34,7 @@ import {
 import { MAX_AGENT_CONCURRENCY, MAX_FAILURE_BUDGET } from '../shared/plan-input';
 import { rampProblem } from '../shared/ramp';
 import { NODE_CA_BUNDLE, NODE_EXHIBITOR_TLS_DIR } from '../shared/remote-paths';
+import { readCanary } from './canary';
 import { errorText, firstLine, MAX_YAML_BYTES, parseYaml, positionOf } from './config-yaml';
 import { describeValue, formatDuration } from './durations';
 import {
@@ -84,6 +86,7 @@ export interface PlanDraft {
   preflightOverrides: string[];
   remoteWorkDir: string;
   notify?: NotifyHook[];
+  canary?: CanarySpec;
 }
 
 const VARIANTS: readonly Variant[] = ['open', 'enterprise'];
@@ -263,6 +266,7 @@ function readPlan(ctx: FieldContext, root: Rec, path: string): PlanDraft {
     preflightOverrides,
     remoteWorkDir,
     notify: readNotify(ctx, root.notify),
+    canary: readCanary(ctx, root.canary, nodes.agents.length),
   };
 }
 

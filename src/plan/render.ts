@@ -2,7 +2,7 @@
  * `dcos-patch check`: the plan check's result for a person (what will happen, then every finding
  * with its fix, then the counts) and for scripts (`--json`).
  */
-import { DEFAULT_WINDOW_MIN_NODE_MS } from '../shared/plan';
+import { type CanarySpec, canaryDnsName, DEFAULT_WINDOW_MIN_NODE_MS } from '../shared/plan';
 import { describeRamp } from '../shared/ramp';
 import { describeWindow } from '../shared/windows';
 import type { PlanCheckResult, PlanSummary } from './check';
@@ -80,6 +80,7 @@ function renderSummary(s: PlanSummary): string[] {
   row('backups', `zookeeper: ${s.backups.zookeeper}; iam: ${s.backups.iam}`);
   if (s.preflightOverrides.length > 0) row('overrides', s.preflightOverrides.join(', '));
   for (const [i, hook] of s.notify.entries()) row(i === 0 ? 'notify' : '', hook);
+  if (s.canary) row('canary', describeCanary(s.canary));
   return out;
 }
 
@@ -120,4 +121,9 @@ function agentLines(s: PlanSummary): string[] {
   }
   if (n > shown.length) out.push(`            … and ${plural(n - shown.length, 'more agent')}`);
   return out;
+}
+
+/** "/dcos-patch-canary: 3 instances (hostname:UNIQUE), health check on $PORT0, Mesos-DNS …" */
+function describeCanary(c: CanarySpec): string {
+  return `${c.appId}: ${c.instances} instance(s) on private agents (hostname:UNIQUE) with a health check, resolved as ${canaryDnsName(c.appId)}; deployed before the first master (within ${formatDuration(c.deployTimeoutMs)}), looked at every ${formatDuration(c.pollIntervalMs)}, removed at the end`;
 }

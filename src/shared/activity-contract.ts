@@ -8,6 +8,11 @@ import type {
   BackupsResult,
   BootstrapInput,
   BootstrapResult,
+  CanaryDeployed,
+  CanaryRemoved,
+  CanaryTarget,
+  CanaryWatchInput,
+  CanaryWatchResult,
   Diagnostics,
   GateInput,
   GateResult,
@@ -52,4 +57,7 @@ export interface PatchActivities {
   patchIsRunning(workflowId: string): Promise<boolean>;
   inspectClusterLock(lockWorkflowId: string): Promise<LockHolder>;
   sendNotification(hook: NotifyHook, message: NotifyMessage): Promise<{ status: number }>;
+  deployCanary(target: CanaryTarget): Promise<CanaryDeployed>;
+  watchCanary(input: CanaryWatchInput): Promise<CanaryWatchResult>;
+  removeCanary(target: CanaryTarget): Promise<CanaryRemoved>;
 }

@@ -3,7 +3,7 @@
  * `src/activities/` (which implements them). Plain JSON, no secrets: keys, tokens and
  * certificates are paths on the worker machine.
  */
-import type { HttpAuth, NodeRole, NodeSpec, Plan, SshSettings } from './plan';
+import type { CanarySpec, HttpAuth, NodeRole, NodeSpec, Plan, SshSettings } from './plan';
 
 /** Everything an activity needs to reach one node over SSH and HTTP. */
 export interface NodeTarget {
@@ -201,4 +201,81 @@ export interface LockHolder {
   holderRunning: boolean;
   /** The lock was held by a patch that is not running any more: it was ended, and may be taken now. */
   freedStale: boolean;
+}
+
+// ---- the workload canary ----------------------------------------------------------------------
+
+/** How the canary activities reach Marathon and Mesos-DNS: through the masters, in turn. */
+export interface CanaryTarget {
+  spec: CanarySpec;
+  masters: NodeSpec[];
+  ssh: SshSettings;
+  http: HttpAuth;
+  /** The patch the canary belongs to: a label on the app, so only its own app is replaced or removed. */
+  workflowId: string;
+}
+
+export interface CanaryDeployed {
+  taskIds: string[];
+  /** The agents (addresses) its tasks run on. */
+  hosts: string[];
+  dnsName: string;
+  deployedAtMs: number;
+  /** An app of an earlier patch with this id was there and was replaced. */
+  replacedLeftover: boolean;
+}
+
+/** What one watch carries into the next: the tasks known, an outage under way, conditions already reported. */
+export interface CanaryCarry {
+  knownTaskIds: string[];
+  /** The canary has been out (no healthy task, or its name not resolving) since then. */
+  outageSinceMs?: number;
+  /** A task is failing its health check (already reported: not an incident again until it heals). */
+  unhealthy: boolean;
+  /** Its name does not resolve (already reported). */
+  dnsFailing: boolean;
+}
+
+export interface CanaryWatchInput extends CanaryTarget {
+  carry: CanaryCarry;
+  /** Return after this long even without an incident (the workflow adds up the figures). */
+  returnAfterMs: number;
+  /** An incident is being asked about: add up the figures, do not return early. */
+  quiet: boolean;
+}
+
+export type CanaryIncidentKind = 'task-restarted' | 'task-lost' | 'task-unhealthy' | 'dns-failed' | 'app-gone';
+
+export interface CanaryIncident {
+  kind: CanaryIncidentKind;
+  atMs: number;
+  /** One line: what was seen, e.g. "task dcos-patch-canary.1a2b… on 10.0.1.7 replaced by dcos-patch-canary.3c4d…". */
+  text: string;
+}
+
+/** What the canary went through (a sum over watches). */
+export interface CanaryFigures {
+  polls: number;
+  restarts: number;
+  lost: number;
+  /** Times a task began failing its health check. */
+  unhealthy: number;
+  /** Polls at which its name did not resolve. */
+  dnsFailures: number;
+  /** The longest time with no healthy task or no name resolution. */
+  longestOutageMs: number;
+}
+
+export interface CanaryWatchResult {
+  figures: CanaryFigures;
+  carry: CanaryCarry;
+  incidents: CanaryIncident[];
+  /** The last look, one line ("3/3 running and healthy; dcos-patch-canary.marathon.mesos → 3 addresses"). */
+  observation: string;
+}
+
+export interface CanaryRemoved {
+  removed: boolean;
+  /** One line: what happened, or what to do by hand. */
+  text: string;
 }

@@ -28,6 +28,8 @@ export const FailureTypes = {
   ClusterLocked: 'ClusterLocked',
   /** An agent came back without its tasks (a new agent id, or tasks lost): waiting cannot help. */
   TasksLost: 'TasksLost',
+  /** The workload canary could not be deployed healthy, or Marathon refused it: the workflow asks. */
+  CanaryFailed: 'CanaryFailed',
 
   // ---- transport and setup problems seen by activities ----
   /** The host is not in known_hosts: non-retryable, add its key after checking it. */

@@ -5,7 +5,15 @@
  * names and paths a shell would not need quoted, addresses that are addresses, ports, counts and
  * durations within their bounds. Pure (no Node built-ins): workflow code runs it.
  */
-import { NOTIFY_EVENT_KINDS, type NodeRole, type NodeSpec, type Plan } from './plan';
+import {
+  CANARY_APP_ID,
+  MAX_CANARY_CMD,
+  MAX_CANARY_INSTANCES,
+  NOTIFY_EVENT_KINDS,
+  type NodeRole,
+  type NodeSpec,
+  type Plan,
+} from './plan';
 import { rampProblem } from './ramp';
 import { isPlainFileName, isVolatileRemoteDir, normalizeRemotePath, SAFE_REMOTE_PATH } from './remote-paths';
 import { MAX_WINDOWS, windowProblem } from './windows';
@@ -26,6 +34,8 @@ export const DURATION_BOUNDS: Record<string, [number, number]> = {
   'policy.gates.agentWindow': [500, 60 * 60_000],
   'policy.gates.scriptTimeout': [500, 24 * 3_600_000],
   'policy.windowMinNodeTime': [1_000, 24 * 3_600_000],
+  'canary.deployTimeout': [10_000, 3_600_000],
+  'canary.pollInterval': [500, 5 * 60_000],
 };
 
 /** At most this many agents in flight at once, whatever the plan says. */
@@ -90,6 +100,7 @@ export function planInputProblems(plan: unknown): InputProblem[] {
   checkNodes(p, bad);
   checkPolicy(p, bad);
   checkNotify(p, bad);
+  checkCanary(p, bad);
   if (!Array.isArray(p.preflightOverrides) || !p.preflightOverrides.every((c) => /^[a-z0-9-]{1,64}$/.test(String(c)))) {
     bad('preflight.override', 'must be a list of preflight check names');
   }
@@ -154,6 +165,35 @@ function checkHttp(p: Plan, bad: (f: string, m: string) => void): void {
   }
 }
 
+function checkCanary(p: Plan, bad: (f: string, m: string) => void): void {
+  const c = p.canary as unknown;
+  if (c === undefined) return;
+  if (!isRec(c)) {
+    bad('canary', 'must be the canary app ({appId, instances, …})');
+    return;
+  }
+  if (typeof c.appId !== 'string' || !CANARY_APP_ID.test(c.appId))
+    bad('canary.app', 'must be one Marathon path segment like /dcos-patch-canary');
+  const agents = Array.isArray(p.agents) ? p.agents.length : 0;
+  if (
+    !Number.isInteger(c.instances) ||
+    (c.instances as number) < 1 ||
+    (c.instances as number) > Math.min(MAX_CANARY_INSTANCES, agents)
+  )
+    bad('canary.instances', `must be 1–${Math.min(MAX_CANARY_INSTANCES, agents)} (one per private agent)`);
+  if (typeof c.cmd !== 'string' || c.cmd.length === 0 || c.cmd.length > MAX_CANARY_CMD || /[\0\n\r]/.test(c.cmd))
+    bad('canary.cmd', `must be one line of at most ${MAX_CANARY_CMD} characters`);
+  if (typeof c.cpus !== 'number' || !(c.cpus > 0 && c.cpus <= 1)) bad('canary.cpus', 'must be a number in (0, 1]');
+  if (typeof c.memMb !== 'number' || !(c.memMb >= 16 && c.memMb <= 1024)) bad('canary.memMb', 'must be 16–1024');
+  for (const [field, v] of [
+    ['canary.deployTimeout', c.deployTimeoutMs],
+    ['canary.pollInterval', c.pollIntervalMs],
+  ] as const) {
+    const [lo, hi] = DURATION_BOUNDS[field]!;
+    if (typeof v !== 'number' || !(v >= lo && v <= hi)) bad(field, `must be ${lo}–${hi} ms`);
+  }
+}
+
 function checkNotify(p: Plan, bad: (f: string, m: string) => void): void {
   if (p.notify === undefined) return;
   if (!Array.isArray(p.notify) || p.notify.length > MAX_NOTIFY_HOOKS) {
@@ -209,6 +249,7 @@ function checkNodes(p: Plan, bad: (f: string, m: string) => void): void {
       for (const k of ['exhibitor', 'mesosMaster', 'mesosAgent', 'marathon'] as const) {
         if (!isPort(ports[k])) bad(`${f}.ports.${k}`, 'must be a port 1–65535');
       }
+      if (ports.mesosDns !== undefined && !isPort(ports.mesosDns)) bad(`${f}.ports.mesosDns`, 'must be a port 1–65535');
     });
   }
   if (Array.isArray(p.masters) && ![1, 3, 5].includes(p.masters.length)) bad('masters', 'must list 1, 3 or 5 masters');

@@ -179,7 +179,49 @@ export interface Plan {
   remoteWorkDir: string;
   /** Webhooks told about the patch as it goes (absent: none). */
   notify?: NotifyHook[];
+  /** A small Marathon app deployed before the first master and watched through the patch (absent: none). */
+  canary?: CanarySpec;
 }
+
+/**
+ * The workload canary: a Marathon app with a health check, one instance per private agent it
+ * lands on (`hostname:UNIQUE`), and its Mesos-DNS name `<app>.marathon.mesos`. Any restart, lost
+ * task, failing health check or failed resolution stops the patch and asks the operator.
+ */
+export interface CanarySpec {
+  /** One path segment, e.g. `/dcos-patch-canary`. */
+  appId: string;
+  instances: number;
+  /** The task's command; it must serve HTTP on $PORT0 (the health check's port). */
+  cmd: string;
+  cpus: number;
+  memMb: number;
+  /** How long deploying may take (every instance running and healthy, the name resolving). */
+  deployTimeoutMs: number;
+  /** How often the canary is looked at during the patch. */
+  pollIntervalMs: number;
+}
+
+export const DEFAULT_CANARY: Omit<CanarySpec, 'instances'> = {
+  appId: '/dcos-patch-canary',
+  // DC/OS ships Python 3 on every node; a task without an image runs on the agent's filesystem.
+  cmd: '/opt/mesosphere/bin/python3 -m http.server $PORT0',
+  cpus: 0.05,
+  memMb: 64,
+  deployTimeoutMs: 5 * 60_000,
+  pollIntervalMs: 5_000,
+};
+/** The canary's instances by default (fewer when there are fewer private agents). */
+export const DEFAULT_CANARY_INSTANCES = 3;
+/** A canary app id: one Marathon path segment, so its Mesos-DNS name is `<segment>.marathon.mesos`. */
+export const CANARY_APP_ID = /^\/[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
+export const MAX_CANARY_INSTANCES = 10;
+
+/** Mesos-DNS's name of a one-segment Marathon app: `/dcos-patch-canary` → `dcos-patch-canary.marathon.mesos`. */
+export function canaryDnsName(appId: string): string {
+  return `${appId.replace(/^\//, '')}.marathon.mesos`;
+}
+export const MAX_CANARY_CMD = 1_000;
 
 /** What a webhook can be told about. */
 export type NotifyEventKind =

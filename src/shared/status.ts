@@ -4,6 +4,9 @@
  * survive the JSON converter or continue-as-new).
  */
 import type {
+  CanaryCarry,
+  CanaryFigures,
+  CanaryIncident,
   Diagnostics,
   GateName,
   GateResult,
@@ -74,6 +77,29 @@ export interface AttemptRecord {
   reason: string;
 }
 
+export interface CanaryStatus {
+  appId: string;
+  dnsName: string;
+  instances: number;
+  /**
+   * planned → deploying (an attempt was made) → watching → removed | not-removed; skipped: the
+   * operator went on without it after its deployment failed.
+   */
+  state: 'planned' | 'deploying' | 'watching' | 'removed' | 'not-removed' | 'skipped';
+  deployedAtMs?: number;
+  /** The agents its tasks ran on when deployed. */
+  hosts?: string[];
+  figures: CanaryFigures;
+  /** What the next watch starts from (tasks known, an outage under way). */
+  carry?: CanaryCarry;
+  /** Newest last (bounded), each with the nodes being patched when it was seen. */
+  incidents: (CanaryIncident & { nodes: string[] })[];
+  /** The last look, one line. */
+  observation?: string;
+  /** What removing it did (or what to do by hand). */
+  removal?: string;
+}
+
 export interface HealthBaseline {
   recordedAtMs: number;
   /** Agents of the plan not registered/active at preflight: left as found, not patched. */
@@ -99,7 +125,9 @@ export interface PendingDecision {
     | 'preflight-failed'
     | 'step-failed'
     | 'agents-failed'
-    | 'window-wait';
+    | 'window-wait'
+    | 'canary-failed'
+    | 'canary-incident';
   reason: string;
   allowed: Decision[];
   sinceMs: number;
@@ -147,6 +175,8 @@ export interface PatchStatus {
   windowOverrideUntilMs?: number;
   /** policy.health baseline: what preflight found already broken (never blocks; named in the report). */
   baseline?: HealthBaseline;
+  /** The workload canary (plan `canary:`): where it is, what it went through. */
+  canary?: CanaryStatus;
   /** Where the canary ramp is: its step, and the agents started in that step. */
   ramp?: { step: number; members: string[] };
   /** Webhook deliveries (plan `notify:`): sent, failed, queued, the last failure. */
@@ -212,6 +242,8 @@ export interface PatchReport {
   preflight: PreflightFinding[];
   /** policy.health baseline: what was already broken before the patch. */
   baseline?: HealthBaseline;
+  /** The workload canary's figures, when the plan had one. */
+  canary?: CanaryStatus;
   /** Operator decisions in the order they were taken. */
   decisions: { atMs: number; subject: string; decision: Decision; checks?: string[]; question?: string }[];
 }

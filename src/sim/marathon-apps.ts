@@ -20,6 +20,8 @@ export function mesosDnsName(appId: string): string {
 export class MarathonApps {
   /** Mesos-DNS answers no name while this is on (helpers: dns-outage). */
   dnsOutage = false;
+  /** Every app created, replaced or removed through the API, in order (ground truth). */
+  readonly changes: { appId: string; action: 'created' | 'replaced' | 'removed'; at: number }[] = [];
 
   constructor(
     private readonly model: ClusterModel,
@@ -37,6 +39,7 @@ export class MarathonApps {
     if (created) this.apps.push(def);
     else this.apps[i] = def;
     this.scale(def);
+    this.changes.push({ appId: def.id, action: created ? 'created' : 'replaced', at: Date.now() });
     this.model.changed();
     return { created };
   }
@@ -48,6 +51,7 @@ export class MarathonApps {
     this.apps.splice(i, 1);
     for (const a of this.model.agents) a.tasks = a.tasks.filter((t) => t.appId !== id);
     this.model.setAppUnhealthy(id, false);
+    this.changes.push({ appId: id, action: 'removed', at: Date.now() });
     this.model.changed();
     return true;
   }

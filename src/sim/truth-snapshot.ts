@@ -60,6 +60,7 @@ export function snapshotTruth(
     maxAgentsDownAtOnce: t.maxAgentsDownAtOnce,
     agentsDownNow: model.agentsDownNow().map((a) => a.spec.id),
     tasksLost: t.tasksLost.map((x) => ({ ...x })),
+    marathonChanges: marathon.changes.map((c) => ({ ...c })),
     marathonApps: marathon.apps.map((a) => ({
       id: a.id,
       tasksRunning: marathon.tasksOf(a.id).filter(({ task }) => task.state === 'TASK_RUNNING').length,

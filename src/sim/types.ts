@@ -223,6 +223,8 @@ export interface GroundTruth {
   tasksLost: { agent: string; taskId: string; at: number }[];
   /** Marathon's apps now, each with its running tasks. */
   marathonApps: { id: string; tasksRunning: number }[];
+  /** Apps created, replaced and removed through Marathon's API, in order. */
+  marathonChanges: { appId: string; action: 'created' | 'replaced' | 'removed'; at: number }[];
   /** Longest time from an agent's units stopping to it registering again (ongoing outages count to now). */
   agentDowntimeMaxMs: number;
   backups: {

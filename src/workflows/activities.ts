@@ -107,3 +107,21 @@ export function healthGate(timeoutMs: number) {
     },
   });
 }
+
+/**
+ * The workload canary: deploying waits up to the plan's deploy timeout; a watch returns within a
+ * minute; removal waits up to two. Heartbeating, so a lost worker's watch resumes in seconds.
+ */
+export function canarySteps(deployTimeoutMs: number) {
+  return proxyActivities<PatchActivities>({
+    startToCloseTimeout: deployTimeoutMs + 3 * 60_000,
+    heartbeatTimeout: LOST_WORKER,
+    retry: {
+      initialInterval: '2s',
+      backoffCoefficient: 2,
+      maximumInterval: '30s',
+      maximumAttempts: 5,
+      nonRetryableErrorTypes: [...NEVER_RETRY, FailureTypes.CanaryFailed],
+    },
+  });
+}

@@ -4,7 +4,8 @@
  * (./patch-state), the control surface is in ./control.
  *
  *   check input → cluster lock → survey → preflight → backups → bootstrap
- *     → masters (one at a time) → agents (sliding window) → close
+ *     → [workload canary deployed] → masters (one at a time) → agents (sliding window)
+ *     → [canary removed] → close
  *
  * Guarantees:
  * - never two masters at once: the next master starts only after the previous one's node
@@ -22,6 +23,7 @@
 import { CancellationScope, log, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import { DcosCluster, DcosFromVersion, DcosPatchPhase, DcosToVersion } from '../shared/search-attributes';
 import type { PatchReport } from '../shared/status';
+import { CanaryWatch } from './canary';
 import { installControl } from './control';
 import { refuseBadInput } from './input-check';
 import { takeClusterLock } from './lock';
@@ -54,8 +56,13 @@ export async function patchCluster(input: PatchClusterInput): Promise<PatchRepor
     await preflight(run);
     await backups(run);
     await bootstrap(run);
+    const canary = CanaryWatch.of(run);
+    await canary?.begin();
     await masters(run);
-    if ((await agents(run)) === 'roll-over') return await rollOver(run, input);
+    const end = await agents(run);
+    await canary?.stop();
+    if (end === 'roll-over') return await rollOver(run, input);
+    await canary?.remove();
     return await close(run);
   });
 }

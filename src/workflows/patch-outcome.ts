@@ -2,8 +2,9 @@
  * How a patch ends, from its state alone (pure): aborted, completed with failures, done, or
  * nothing to do — with the report the workflow returns or carries in its failure's details.
  */
+import { canaryFigures } from '../shared/canary';
 import { FailureTypes } from '../shared/failure-types';
-import type { NodeStatus, PatchOutcome, PatchReport } from '../shared/status';
+import type { CanaryStatus, NodeStatus, PatchOutcome, PatchReport } from '../shared/status';
 import { baselineText } from './health-baseline';
 import type { PatchState } from './patch-state';
 
@@ -54,8 +55,8 @@ function ended(
   message: string,
   failureType?: Closing['failureType']
 ): Closing {
-  const report = reportOf(state, outcome, message);
-  state.doing(message);
+  const report = reportOf(state, outcome, `${message}${canaryText(state.status.canary)}`);
+  state.doing(report.message);
   return { report, ...(failureType ? { failureType } : {}) };
 }
 
@@ -75,8 +76,16 @@ function reportOf(state: PatchState, outcome: PatchOutcome, message: string): Pa
     nodes: st.nodes,
     preflight: st.preflight,
     ...(st.baseline ? { baseline: st.baseline } : {}),
+    ...(st.canary ? { canary: st.canary } : {}),
     decisions: state.decisions,
   };
+}
+
+/** "; workload canary /dcos-patch-canary: restarts 0, …; removed from Marathon" */
+function canaryText(c: CanaryStatus | undefined): string {
+  if (!c || c.state === 'planned') return '';
+  if (c.state === 'skipped') return `; workload canary ${c.appId}: not deployed (the operator went on without it)`;
+  return `; workload canary ${c.appId}: ${canaryFigures(c)}${c.removal ? `; ${c.removal}` : ''}`;
 }
 
 function abortMessage(state: PatchState): string {

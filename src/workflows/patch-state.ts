@@ -107,9 +107,10 @@ export class PatchState {
   isAsking(subject: string): boolean {
     return this.status.pending.some((p) => p.subject === subject);
   }
-  /** Held: paused, or a question on this subject is open; false once aborting. */
+  /** Held: paused, a question on this subject is open, or a canary incident is; false once aborting. */
   isHeld(subject: string): boolean {
-    return !this.aborting && (this.paused || this.isAsking(subject));
+    const canary = this.status.pending.some((p) => p.kind === 'canary-incident');
+    return !this.aborting && (this.paused || canary || this.isAsking(subject));
   }
   approved(subject: string): boolean {
     return this.decisions.some((d) => d.subject === subject && d.decision === 'approve');
@@ -299,6 +300,9 @@ export class PatchState {
     if (p.kind === 'window-wait' && d.decision === 'approve') {
       this.status.windowOverrideUntilMs = this.status.windowWait?.untilMs ?? Number.MAX_SAFE_INTEGER;
       delete this.status.windowWait;
+    }
+    if (p.kind === 'canary-failed' && d.decision === 'skip' && this.status.canary) {
+      this.status.canary.state = 'skipped';
     }
     if (p.kind === 'agents-failed') {
       if (d.decision === 'retry') for (const n of this.failedWithinBudget()) this.retryAgent(n);

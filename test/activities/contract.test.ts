@@ -10,6 +10,7 @@ test('the activities module exports exactly the contract activities, all functio
   const expected = [
     'agentDownSince',
     'collectDiagnostics',
+    'deployCanary',
     'describeRemoteRun',
     'gateAgentRegistered',
     'gateAgentTasksReconciled',
@@ -27,12 +28,14 @@ test('the activities module exports exactly the contract activities, all functio
     'prestageScript',
     'readAgentBaseline',
     'readNodeState',
+    'removeCanary',
     'runPatchScript',
     'runPreflight',
     'sendNotification',
     'stageScript',
     'surveyNodes',
     'takeBackups',
+    'watchCanary',
   ];
   assert.deepEqual(Object.keys(activities).sort(), expected);
   for (const name of expected)

@@ -109,6 +109,13 @@ export class StubCluster {
       patchIsRunning,
       inspectClusterLock,
       sendNotification,
+      deployCanary: async () => {
+        throw new Error('the CLI stub cluster has no canary');
+      },
+      watchCanary: async () => {
+        throw new Error('the CLI stub cluster has no canary');
+      },
+      removeCanary: async () => ({ removed: true, text: 'no canary' }),
       async surveyNodes(targets) {
         await sleep(c.timings.stepMs);
         return targets.map(state);

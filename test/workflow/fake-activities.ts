@@ -11,6 +11,7 @@ import type { PatchActivities } from '../../src/shared/activity-contract';
 import type {
   BackupsResult,
   BootstrapResult,
+  CanaryIncident,
   Diagnostics,
   GateInput,
   GateResult,
@@ -39,6 +40,8 @@ export class FakeCluster {
   maxAgentsAtOnce = 0;
   preflight: PreflightFinding[] = [];
   scriptMs = 50;
+  /** The workload canary: deployed/removed counts, and incidents the next watches report (one list per watch). */
+  canary = { deployed: 0, removed: 0, watches: 0, incidents: [] as CanaryIncident[][] };
   constructor(
     ids: string[],
     version: string,
@@ -78,6 +81,41 @@ export class FakeCluster {
       patchIsRunning,
       inspectClusterLock,
       sendNotification,
+      async deployCanary(t) {
+        c.canary.deployed++;
+        return {
+          taskIds: ['c.1'],
+          hosts: ['10.0.1.1'],
+          dnsName: `${t.spec.appId.slice(1)}.marathon.mesos`,
+          deployedAtMs: Date.now(),
+          replacedLeftover: false,
+        };
+      },
+      async watchCanary(input) {
+        c.canary.watches++;
+        const end = Date.now() + Math.min(input.returnAfterMs, 300);
+        while (Date.now() < end) {
+          const incidents = input.quiet ? undefined : c.canary.incidents.shift();
+          if (incidents?.length) {
+            const figures = {
+              polls: 1,
+              restarts: incidents.length,
+              lost: 0,
+              unhealthy: 0,
+              dnsFailures: 0,
+              longestOutageMs: 0,
+            };
+            return { figures, carry: input.carry, incidents, observation: 'an incident' };
+          }
+          await sleep(50);
+        }
+        const figures = { polls: 1, restarts: 0, lost: 0, unhealthy: 0, dnsFailures: 0, longestOutageMs: 0 };
+        return { figures, carry: input.carry, incidents: [], observation: '1/1 healthy' };
+      },
+      async removeCanary(t) {
+        c.canary.removed++;
+        return { removed: true, text: `${t.spec.appId} removed from Marathon` };
+      },
       async surveyNodes(targets: NodeTarget[]): Promise<SurveyEntry[]> {
         return targets.map((t) => ({
           installedVersion: c.host(t.node.id).version,

@@ -2,6 +2,7 @@
  * `dcos-patch report`: the final per-node report as Markdown (for a change ticket) or JSON.
  * Pure: the report and the node workflows' results come in, text goes out.
  */
+import { canaryFigures } from '../../shared/canary';
 import type { NodeResult, NodeStatus, PatchReport } from '../../shared/status';
 import { formatDuration } from './watch-view';
 
@@ -63,6 +64,18 @@ export function renderReportMarkdown(full: FullReport): string {
     for (const id of b.agentsInactive) out.push(`- agent **${id}**: not registered at preflight; not patched`);
     for (const id of b.appsUnhealthy)
       out.push(`- Marathon app **${id}**: not healthy at preflight; not counted by the gates`);
+  }
+
+  const c = r.canary;
+  if (c && c.state !== 'planned') {
+    out.push('', '## Workload canary', '');
+    out.push(
+      `- app **${c.appId}** (${c.instances} instance(s)${c.hosts ? ` on ${c.hosts.join(', ')}` : ''}), name ${c.dnsName}: ${c.state}`
+    );
+    out.push(`- ${canaryFigures(c)}`);
+    if (c.removal) out.push(`- ${c.removal}`);
+    for (const i of c.incidents)
+      out.push(`- ${iso(i.atMs)} ${i.kind}: ${cell(i.text)} (being patched: ${i.nodes.join(', ') || 'none'})`);
   }
 
   if (r.decisions.length > 0) {

@@ -6,8 +6,9 @@
  * - `plainEvents`: the same as keyed one-line facts, so a non-TTY watch prints only what changed.
  * No I/O and no clock: `nowMs` comes in.
  */
+import { canaryFigures } from '../../shared/canary';
 import { HEARTBEAT_TIMEOUT_MS } from '../../shared/heartbeats';
-import type { NodeStatus, PatchReport, PatchStatus, PendingDecision, Phase } from '../../shared/status';
+import type { CanaryStatus, NodeStatus, PatchReport, PatchStatus, PendingDecision, Phase } from '../../shared/status';
 import type { LiveActivity, LiveNode, Snapshot } from '../snapshot';
 
 export interface ViewOptions {
@@ -46,6 +47,7 @@ interface ViewModel {
   pending: PendingDecision[];
   policy?: PatchStatus['policy'];
   notifications?: PatchStatus['notifications'];
+  canary?: CanaryStatus;
   activity?: string;
   startedAtMs: number;
   finishedAtMs?: number;
@@ -73,6 +75,7 @@ function model(s: Snapshot): ViewModel | undefined {
     pending: r ? [] : (st?.pending ?? []),
     policy: st?.policy,
     notifications: st?.notifications,
+    canary: r?.canary ?? st?.canary,
     activity: r ? r.message : st?.activity,
     startedAtMs: r?.startedAtMs ?? st?.startedAtMs ?? s.startMs,
     finishedAtMs: r?.finishedAtMs ?? st?.finishedAtMs ?? s.closeMs,
@@ -107,6 +110,8 @@ export function renderView(s: Snapshot, opts: ViewOptions): string[] {
   if (s.problem) head.push(`! ${s.problem}`);
   const news = notifyText(m);
   if (news) head.push(news);
+  const canary = canaryLine(m.canary);
+  if (canary) head.push(canary);
 
   const needs: string[] = [];
   if (m.pending.length > 0) {
@@ -314,6 +319,14 @@ function retryOffers(m: ViewModel): NodeStatus[] {
 
 function retryCommand(n: NodeStatus, s: Snapshot, cmd: string): string {
   return `${cmd} decide ${s.workflowId} ${n.id} retry --question ${n.retryQuestion}`;
+}
+
+/** The workload canary: where it is, its last look, its figures. */
+function canaryLine(c: CanaryStatus | undefined): string | undefined {
+  if (!c) return undefined;
+  const look = c.state === 'watching' && c.observation ? ` · ${c.observation}` : '';
+  const removal = c.removal ? ` · ${c.removal}` : '';
+  return `canary ${c.appId}: ${c.state}${look} · ${canaryFigures(c)}${removal}`;
 }
 
 /** Webhook deliveries, once there is something to say. */
