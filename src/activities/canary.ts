@@ -6,7 +6,6 @@
  * patched has its own Mesos-DNS down; the others still serve the name) — from the worker or on
  * the masters over SSH, as `probes` says.
  */
-import { activityInfo } from '@temporalio/activity';
 import type {
   CanaryCarry,
   CanaryDeployed,
@@ -20,7 +19,7 @@ import type {
 import { FailureTypes } from '../shared/failure-types';
 import { canaryDnsName } from '../shared/plan';
 import { assessCanary, type CanaryLook, type CanaryTask } from './canary-look';
-import { activitySignal, beat, insideActivity } from './context';
+import { activitySignal, beat, lastHeartbeat } from './context';
 import { type DcosEndpoint, requestNode } from './http';
 import type { NodeWrite } from './node-curl';
 import { excerpt } from './parsers';
@@ -243,7 +242,8 @@ interface WatchProgress {
  */
 export async function watchCanary(input: CanaryWatchInput): Promise<CanaryWatchResult> {
   const signal = activitySignal();
-  const resumed = insideActivity() ? (activityInfo().heartbeatDetails as WatchProgress | undefined) : undefined;
+  // A retry after a lost worker goes on from what the last attempt heartbeated.
+  const resumed = lastHeartbeat<WatchProgress>();
   const p: WatchProgress = resumed ?? {
     figures: { ...NO_FIGURES },
     carry: input.carry,

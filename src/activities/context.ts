@@ -68,6 +68,11 @@ export const keepActivitiesAlive: ActivityInterceptorsFactory = (ctx) => ({
   },
 });
 
+/** What this activity's previous attempt heartbeated last (undefined on a first attempt, or outside an activity). */
+export function lastHeartbeat<T>(): T | undefined {
+  return current()?.info.heartbeatDetails as T | undefined;
+}
+
 /** The workflow run this activity works for, to key what it leaves on hosts by that run. */
 export function activityRun(): { workflowId: string; runId: string } {
   const info = current()?.info;

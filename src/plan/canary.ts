@@ -21,7 +21,12 @@ import {
 } from '../shared/plan';
 import { type FieldContext, readDuration, readInt, readSection, readString } from './fields';
 
-export function readCanary(ctx: FieldContext, value: unknown, privateAgents: number): CanarySpec | undefined {
+export function readCanary(
+  ctx: FieldContext,
+  value: unknown,
+  privateAgents: number,
+  agentConcurrency: number
+): CanarySpec | undefined {
   if (value === undefined || value === null) return undefined;
   const rec = readSection(ctx, value, 'canary', 'canary', false);
   if (!rec) return undefined;
@@ -52,6 +57,15 @@ export function readCanary(ctx: FieldContext, value: unknown, privateAgents: num
     fallback: Math.min(DEFAULT_CANARY_INSTANCES, privateAgents),
     why: `one per private agent (hostname:UNIQUE), at most ${MAX_CANARY_INSTANCES}`,
   });
+  if (instances <= agentConcurrency) {
+    ctx.findings.warning(
+      ctx.file,
+      'canary.instances',
+      'canary-window-too-wide',
+      `the canary has ${instances} instance(s) and up to ${agentConcurrency} agents are patched at once: every instance may be down together, which the canary reports as an outage (as it would be for an app like it)`,
+      `set canary.instances above policy.agentConcurrency (at most ${most}), or patch fewer agents at once`
+    );
+  }
   const cmd = readString(ctx, rec, 'cmd', 'canary.cmd', { required: false, example: DEFAULT_CANARY.cmd });
   if (cmd !== undefined && (cmd.length > MAX_CANARY_CMD || /[\0\n\r]/.test(cmd))) {
     ctx.findings.error(

@@ -266,7 +266,7 @@ function readPlan(ctx: FieldContext, root: Rec, path: string): PlanDraft {
     preflightOverrides,
     remoteWorkDir,
     notify: readNotify(ctx, root.notify),
-    canary: readCanary(ctx, root.canary, nodes.agents.length),
+    canary: readCanary(ctx, root.canary, nodes.agents.length, policy.agentConcurrency),
   };
 }
 

@@ -992,6 +992,49 @@ export const cases: Case[] = [
     },
     expect: { code: 'window-invalid', field: 'policy.windows[0].from', file: 'plan', message: /with its zone/ },
   },
+  // --- canary --------------------------------------------------------------------------------
+  {
+    name: 'canary: an app id of two segments has no plain Mesos-DNS name',
+    plan: (p) => {
+      p.canary = { app: '/team/canary' };
+    },
+    expect: {
+      code: 'canary-app-invalid',
+      field: 'canary.app',
+      file: 'plan',
+      fix: /dcos-patch-canary\.marathon\.mesos/,
+    },
+  },
+  {
+    name: 'canary: more instances than private agents cannot be placed one per agent',
+    plan: (p) => {
+      p.canary = { instances: 4 };
+    },
+    expect: { code: 'value-out-of-range', field: 'canary.instances', file: 'plan', message: /between 1 and 3/ },
+  },
+  {
+    name: 'canary: no private agent to run on',
+    plan: (p) => {
+      p.agents = [];
+      p.publicAgents = ['10.0.2.1'];
+      p.canary = {};
+    },
+    expect: { code: 'canary-no-agents', field: 'canary', file: 'plan' },
+  },
+  {
+    name: 'canary: a poll interval below its bound',
+    plan: (p) => {
+      p.canary = { pollInterval: '100ms' };
+    },
+    expect: { code: 'value-out-of-range', field: 'canary.pollInterval', file: 'plan', fix: /from 500ms to 5m/ },
+  },
+  {
+    name: 'canary: an unknown key gets a suggestion',
+    plan: (p) => {
+      p.canary = { instance: 2 };
+    },
+    expect: { code: 'field-unknown', field: 'canary.instance', file: 'plan', message: /did you mean instances/ },
+  },
   // --- notify --------------------------------------------------------------------------------
   {
     name: 'notify: a Slack webhook URL in the plan is a secret in history',

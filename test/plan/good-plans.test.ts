@@ -10,7 +10,13 @@ import { checkPlanFile, loadPlan } from '../../src/plan/check';
 import { enableIpv6FromConfigFile } from '../../src/plan/config-yaml';
 import { PlanError } from '../../src/plan/findings';
 import { checkResultJson, renderCheck } from '../../src/plan/render';
-import { DEFAULT_POLICY, DEFAULT_PORTS, DEFAULT_REMOTE_WORK_DIR, NOTIFY_EVENT_KINDS } from '../../src/shared/plan';
+import {
+  DEFAULT_CANARY,
+  DEFAULT_POLICY,
+  DEFAULT_PORTS,
+  DEFAULT_REMOTE_WORK_DIR,
+  NOTIFY_EVENT_KINDS,
+} from '../../src/shared/plan';
 import { cleanFixtures, fixtureKey, makeFixture } from './fixture';
 
 after(cleanFixtures);
@@ -180,6 +186,53 @@ describe('a good plan becomes a typed Plan', () => {
     }).check();
     assert.ok(result.plan, JSON.stringify(result.findings));
     assert.equal(result.plan.expectedMesosVersion, '1.12');
+  });
+
+  test('canary: {} takes every default; check shows it; a window as wide as it warns', () => {
+    const result = makeFixture({
+      plan: (p) => {
+        p.canary = {};
+        p.policy = { agentConcurrency: 3 };
+      },
+    }).check();
+    assert.ok(result.plan, JSON.stringify(result.findings));
+    assert.deepEqual(result.plan.canary, { ...DEFAULT_CANARY, instances: 3 });
+    assert.deepEqual(
+      result.findings.filter((f) => f.field.startsWith('canary')).map((f) => [f.code, f.severity]),
+      [['canary-window-too-wide', 'warning']]
+    );
+    assert.match(
+      renderCheck(result),
+      /canary {4}\/dcos-patch-canary: 3 instance\(s\) on private agents .* resolved as dcos-patch-canary\.marathon\.mesos; deployed before the first master/
+    );
+    assert.deepEqual(JSON.parse(checkResultJson(result)).summary.canary, result.plan.canary);
+  });
+
+  test('canary: every field given', () => {
+    const result = makeFixture({
+      plan: (p) => {
+        p.canary = {
+          app: '/smoke',
+          instances: 2,
+          cmd: '/opt/bin/serve $PORT0',
+          deployTimeout: '2m',
+          pollInterval: '2s',
+        };
+      },
+    }).check();
+    assert.ok(result.plan, JSON.stringify(result.findings));
+    assert.deepEqual(result.plan.canary, {
+      ...DEFAULT_CANARY,
+      appId: '/smoke',
+      instances: 2,
+      cmd: '/opt/bin/serve $PORT0',
+      deployTimeoutMs: 120_000,
+      pollIntervalMs: 2_000,
+    });
+    assert.deepEqual(
+      result.findings.filter((f) => f.field.startsWith('canary')),
+      []
+    );
   });
 
   test('notify: webhooks with absolute file paths, every event by default; the header never read into the plan', () => {

@@ -74,6 +74,31 @@ describe('the rules of the input check', () => {
       assert.ok(!isHostAddress(no), no);
   });
 
+  test('canary: a shell line in the command, an id Mesos-DNS cannot name, more instances than agents, unbounded timings', () => {
+    const problems = planInputProblems({
+      agents: [{}, {}],
+      canary: {
+        appId: '/a/b',
+        instances: 3,
+        cmd: 'x\nrm -rf /',
+        cpus: 2,
+        memMb: 8,
+        deployTimeoutMs: 0,
+        pollIntervalMs: 1e9,
+      },
+    });
+    const canary = problems.filter((p) => p.field.startsWith('canary')).map((p) => p.field);
+    assert.deepEqual(canary, [
+      'canary.app',
+      'canary.instances',
+      'canary.cmd',
+      'canary.cpus',
+      'canary.memMb',
+      'canary.deployTimeout',
+      'canary.pollInterval',
+    ]);
+  });
+
   test('notify: a URL with credentials, a relative header file, an unknown event are each named', () => {
     const problems = planInputProblems({
       notify: [

@@ -41,7 +41,7 @@ export class FakeCluster {
   preflight: PreflightFinding[] = [];
   scriptMs = 50;
   /** The workload canary: deployed/removed counts, and incidents the next watches report (one list per watch). */
-  canary = { deployed: 0, removed: 0, watches: 0, incidents: [] as CanaryIncident[][] };
+  canary = { deployed: 0, removed: 0, watches: 0, failDeploy: 0, incidents: [] as CanaryIncident[][] };
   constructor(
     ids: string[],
     version: string,
@@ -82,6 +82,10 @@ export class FakeCluster {
       inspectClusterLock,
       sendNotification,
       async deployCanary(t) {
+        if (c.canary.failDeploy > 0) {
+          c.canary.failDeploy--;
+          throw ApplicationFailure.nonRetryable('the canary was not healthy within 30 s', 'CanaryFailed');
+        }
         c.canary.deployed++;
         return {
           taskIds: ['c.1'],
