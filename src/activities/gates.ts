@@ -263,7 +263,7 @@ export function cockroachProbe(input: GateInput): Probe {
         observation: `cockroach node status exited ${r.exitCode}: ${excerpt(r.stderr || r.stdout) || '(no output)'}`,
       };
     }
-    return cockroachReplicated(r.stdout);
+    return cockroachReplicated(r.stdout, input.cockroachUnderreplicatedBefore ?? 0);
   };
 }
 

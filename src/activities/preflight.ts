@@ -33,13 +33,15 @@ import {
 } from '../preflight/host-facts';
 import { evaluateConstraints, evaluateMarathonOnMarathon, parseMarathonApps } from '../preflight/marathon';
 import { summarizePasses } from '../preflight/summary';
-import { type AppHealth, evaluateAppHealth, parseAppHealth } from '../preflight/workloads';
+import { type AppHealth, evaluateAppHealth, evaluateCockroach, parseAppHealth } from '../preflight/workloads';
 import type { NodeTarget, PlanInput, PreflightFinding, PreflightResult } from '../shared/activity-types';
+import { runsIamDatabase } from '../shared/dcos-releases';
 import { FailureTypes } from '../shared/failure-types';
 import type { NodeSpec, Plan, SecurityMode } from '../shared/plan';
 import { bootstrapEndpoint } from './bootstrap';
 import { activitySignal } from './context';
 import { Heartbeats, mapLimit, onceMoreIfDropped } from './fan-out';
+import { cockroachCertsDir, cockroachStatusCommand } from './gates';
 import { type DcosEndpoint, getNodeJson } from './http';
 import { parseExhibitorStatus, parseMesosMetrics } from './parsers';
 import { runCommand, type SshEndpoint } from './ssh';
@@ -210,9 +212,10 @@ async function clusterFindings(
   findings.push(leader.finding);
 
   const leaderNode = leader.leader ? plan.masters.find((m) => m.id === leader.leader?.id) : undefined;
-  const [state, apps] = await Promise.all([
+  const [state, apps, cockroach] = await Promise.all([
     leaderNode ? ask(leaderNode, 'mesosMaster', '/state', parseMesosState) : Promise.resolve(undefined),
     marathonApps(plan),
+    runsIamDatabase(plan.variant, plan.fromVersion) ? cockroachStatus(plan, targetOf) : Promise.resolve(undefined),
   ]);
   progress.step('Mesos state and Marathon apps');
   findings.push(
@@ -223,6 +226,7 @@ async function clusterFindings(
     ),
     evaluateStrictRestarts(toStrict, state)
   );
+  if (cockroach) findings.push(evaluateCockroach(cockroach, plan.policy.health === 'baseline' ? 'baseline' : 'strict'));
   if (apps.ok) {
     findings.push(
       ...evaluateConstraints(apps.value.apps),
@@ -255,6 +259,29 @@ async function marathonApps(
     });
     if (a.ok) return a;
     errors.push(a.error);
+  }
+  return { ok: false, error: errors.join('; ') || 'the plan lists no masters' };
+}
+
+/** `cockroach node status --ranges` on the first master where it answers (the runbook's command, on the node). */
+async function cockroachStatus(
+  plan: Plan,
+  targetOf: (n: NodeSpec) => NodeTarget
+): Promise<{ ok: true; text: string; master: string } | { ok: false; error: string }> {
+  const certs = plan.variant === 'open' ? 'insecure' : cockroachCertsDir(plan.fromVersion);
+  const errors: string[] = [];
+  for (const m of plan.masters) {
+    try {
+      const r = await runCommand(targetOf(m), cockroachStatusCommand(certs), {
+        timeoutMs: HTTP_TIMEOUT_MS * 3,
+        signal: activitySignal(),
+        label: 'cockroach node status --ranges',
+      });
+      if (r.exitCode === 0) return { ok: true, text: r.stdout, master: m.id };
+      errors.push(`${m.id}: exit ${r.exitCode} ${(r.stderr || r.stdout).trim().split('\n')[0] ?? ''}`);
+    } catch (err) {
+      errors.push(`${m.id}: ${errorText(err)}`);
+    }
   }
   return { ok: false, error: errors.join('; ') || 'the plan lists no masters' };
 }

@@ -24,6 +24,7 @@ export const CHECK_NAMES = [
   'marathon-constraints',
   'marathon-on-marathon',
   'marathon-apps-healthy',
+  'cockroach-replicated',
   'strict-mode-restarts',
 ] as const;
 
@@ -126,6 +127,12 @@ export const CHECKS: Readonly<Record<CheckName, CheckInfo>> = {
     scope: 'cluster',
     what: 'every Marathon app has all its instances running and, with health checks, passing them (/v2/apps): the workload baseline — an app already not healthy is named and never blocks the patch (policy.health: baseline); one healthy now must be healthy again after every node',
     fix: 'look at the app (`dcos marathon app show <id>`); fix it first, or patch knowing it was broken before',
+  },
+  'cockroach-replicated': {
+    name: 'cockroach-replicated',
+    scope: 'cluster',
+    what: 'CockroachDB (the IAM database, where it runs) has every node live and no range unavailable, and how many ranges are under-replicated (`cockroach node status --ranges` on a master): with policy.health baseline that many are the baseline — the gates after each master want no more than before; strict wants 0',
+    fix: 'check journalctl -u dcos-cockroach on the masters and let CockroachDB catch up before patching',
   },
   'strict-mode-restarts': {
     name: 'strict-mode-restarts',

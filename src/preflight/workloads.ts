@@ -1,5 +1,6 @@
+import { cockroachReplicated, cockroachUnderreplicated } from '../activities/parsers';
 import type { PreflightFinding } from '../shared/activity-types';
-import { pass, warn } from './catalog';
+import { fail, pass, warn } from './catalog';
 
 /**
  * Marathon app health as `/v2/apps` reports it: an app is healthy when all its instances run and,
@@ -73,5 +74,36 @@ export function evaluateAppHealth(apps: readonly AppHealth[]): PreflightFinding 
       `not healthy before the patch: ${list}; with policy.health baseline they never block it, every other app must be healthy again after each node`
     ),
     baseline: bad.map((b) => b.id),
+  };
+}
+
+/**
+ * CockroachDB before the patch, from `cockroach node status --ranges`: a node not live or a range
+ * unavailable fails; ranges under-replicated are the baseline (a warning carrying how many) or,
+ * under policy.health strict, a failure — the gates after every master want 0 then.
+ */
+export function evaluateCockroach(
+  out: { ok: true; text: string; master: string } | { ok: false; error: string },
+  health: 'baseline' | 'strict'
+): PreflightFinding {
+  if (!out.ok) {
+    return warn(
+      'cockroach-replicated',
+      `could not read cockroach node status on any master (${out.error}); the gates check it after each master`
+    );
+  }
+  const seen = cockroachReplicated(out.text);
+  if (seen.ok) return pass('cockroach-replicated', `${seen.observation} (read on ${out.master})`);
+  const under = cockroachUnderreplicated(out.text);
+  const onlyUnder = under !== undefined && under > 0 && cockroachReplicated(out.text, under).ok;
+  if (!onlyUnder) return fail('cockroach-replicated', `${seen.observation} (read on ${out.master})`);
+  if (health === 'strict')
+    return fail('cockroach-replicated', `${seen.observation} before the patch (policy.health strict wants 0)`);
+  return {
+    ...warn(
+      'cockroach-replicated',
+      `${under} range(s) under-replicated before the patch (read on ${out.master}); with policy.health baseline the gates after each master allow that many, never more`
+    ),
+    figure: under,
   };
 }

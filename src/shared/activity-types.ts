@@ -96,6 +96,8 @@ export interface GateInput {
   baseline?: AgentBaseline;
   /** `workloads-healthy`: the Marathon apps already not healthy before the patch (they never block). */
   appsUnhealthyBefore?: string[];
+  /** `cockroach-replicated`: ranges already under-replicated before the patch (that many never block). */
+  cockroachUnderreplicatedBefore?: number;
 }
 
 /**
@@ -181,6 +183,8 @@ export interface PreflightFinding {
   overridden?: boolean;
   /** What this check found already broken before the patch (policy.health baseline: never blocks, named in the report). */
   baseline?: string[];
+  /** A figure the check measured (cockroach-replicated: ranges under-replicated now). */
+  figure?: number;
 }
 
 export type PreflightResult = PreflightFinding[];

@@ -108,6 +108,8 @@ export interface HealthBaseline {
   appsUnhealthy: string[];
   /** The preflight that ran could not report app health (a worker from before baselines): no workloads gate. */
   appsUnknown?: boolean;
+  /** CockroachDB ranges under-replicated at preflight: the gates allow that many, never more. */
+  cockroachUnderreplicated?: number;
 }
 
 export interface PendingDecision {

@@ -225,6 +225,10 @@ async function build(opts: SimOptions, dir: string, ownDir: boolean): Promise<Si
     if (!k) throw new Error(`no running task of ${appId}${taskId ? ` with id ${taskId}` : ''}`);
     return k;
   };
+  const setCockroachUnderreplicated = (ranges: number): void => {
+    model.cockroachStuckRanges = ranges;
+    model.changed();
+  };
   const setDnsOutage = (on = true): void => {
     marathonState.dnsOutage = on;
     model.changed();
@@ -290,6 +294,7 @@ async function build(opts: SimOptions, dir: string, ownDir: boolean): Promise<Si
     makeAppUnhealthy: (app, on = true) => model.setAppUnhealthy(app, on),
     killTask,
     setDnsOutage,
+    setCockroachUnderreplicated,
     runCommand,
     shutdown: () => onShutdown(),
   });
@@ -450,6 +455,7 @@ async function build(opts: SimOptions, dir: string, ownDir: boolean): Promise<Si
       makeAppUnhealthy: (app, on = true) => model.setAppUnhealthy(app, on),
       killTask,
       setDnsOutage,
+      setCockroachUnderreplicated,
       stop: () => {
         stopping ??= closeAll().then(() => {
           if (ownDir) rmSync(dir, { recursive: true, force: true });

@@ -11,6 +11,7 @@
  *   POST   /hosts/<node>/units/<stop|start>
  *   POST   /helpers/agent-unregistered {node, on}   /helpers/master-not-serving {node, on}
  *   POST   /helpers/app-unhealthy {app, on}   /helpers/kill-task {app, task?}   /helpers/dns-outage {on}
+ *   POST   /helpers/cockroach-underreplicated {ranges}
  *   POST   /hosts/<node>/cmd/<name>       a shim's command (body: NUL-separated args;
  *                                         headers x-sim-cwd, x-sim-euid; reply: code, base64 stderr, stdout)
  *   POST   /shutdown                      stop the cluster (the CLI's `down`)
@@ -34,6 +35,7 @@ export interface ControlTarget {
   makeAppUnhealthy(appId: string, on?: boolean): void;
   killTask(appId: string, taskId?: string): { killed: string; agent: string; replacement?: string };
   setDnsOutage(on?: boolean): void;
+  setCockroachUnderreplicated(ranges: number): void;
   runCommand(node: string, name: string, args: string[], cwd: string, euid: number): Promise<CmdResult>;
   shutdown(): void;
 }
@@ -107,6 +109,8 @@ async function route(t: ControlTarget, req: IncomingMessage, res: ServerResponse
     else if (parts[1] === 'kill-task' && typeof body.app === 'string')
       return sendJson(res, 200, t.killTask(body.app, typeof body.task === 'string' ? body.task : undefined));
     else if (parts[1] === 'dns-outage') t.setDnsOutage(on);
+    else if (parts[1] === 'cockroach-underreplicated' && typeof body.ranges === 'number')
+      t.setCockroachUnderreplicated(body.ranges);
     else return sendJson(res, 404, { error: `unknown helper ${parts[1]}` });
     return sendJson(res, 200, { ok: true });
   }

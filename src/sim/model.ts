@@ -618,6 +618,9 @@ export class ClusterModel {
     this.changed();
   }
 
+  /** CockroachDB ranges under-replicated whatever the patch does (helpers: cockroach-underreplicated). */
+  cockroachStuckRanges = 0;
+
   /** Apps whose tasks fail their health checks (Marathon counts them tasksUnhealthy). */
   readonly unhealthyApps = new Set<string>();
 

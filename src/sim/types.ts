@@ -274,6 +274,8 @@ export interface SimCluster {
   killTask(appId: string, taskId?: string): { killed: string; agent: string; replacement?: string };
   /** Workload helper: Mesos-DNS on every master answers no name (until called with false). */
   setDnsOutage(on?: boolean): void;
+  /** CockroachDB helper: this many ranges stay under-replicated whatever happens (0 ends it). */
+  setCockroachUnderreplicated(ranges: number): void;
   stop(): Promise<void>;
   /** Resolves once the cluster has stopped (by stop(), or POST /shutdown on the control API). */
   whenStopped: Promise<void>;

@@ -43,11 +43,13 @@ export function recordBaseline(
     n.note = `${LEFT_AS_FOUND}; register it again (journalctl -u dcos-mesos-slave) and patch it on its own`;
   }
   const apps = status.preflight.find((f) => f.check === 'marathon-apps-healthy');
+  const ranges = status.preflight.find((f) => f.check === 'cockroach-replicated' && f.status === 'warn')?.figure;
   status.baseline = {
     recordedAtMs: Date.now(),
     agentsInactive: inactive,
     appsUnhealthy: apps?.baseline ?? [],
     ...(apps ? {} : { appsUnknown: true }),
+    ...(ranges ? { cockroachUnderreplicated: ranges } : {}),
   };
   return status.baseline;
 }
@@ -61,10 +63,11 @@ export function appsUnhealthyBefore(plan: Plan, status: PatchStatus): string[] |
 
 /** "left as found (broken before the patch): agent-10.0.1.3 (inactive); Marathon apps /a (not healthy)" */
 export function baselineText(b: HealthBaseline | undefined): string {
-  if (!b || (b.agentsInactive.length === 0 && b.appsUnhealthy.length === 0)) return '';
+  if (!b || (b.agentsInactive.length === 0 && b.appsUnhealthy.length === 0 && !b.cockroachUnderreplicated)) return '';
   const parts = [
     ...b.agentsInactive.map((id) => `${id} (inactive)`),
     ...(b.appsUnhealthy.length ? [`Marathon apps ${b.appsUnhealthy.join(', ')} (not healthy)`] : []),
+    ...(b.cockroachUnderreplicated ? [`CockroachDB ${b.cockroachUnderreplicated} range(s) under-replicated`] : []),
   ];
   return `; left as found (broken before the patch): ${parts.join('; ')}`;
 }

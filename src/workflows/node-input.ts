@@ -22,4 +22,6 @@ export interface PatchNodeInput {
    * from before baselines): no such gate.
    */
   appsUnhealthyBefore?: string[];
+  /** policy.health baseline: CockroachDB ranges under-replicated before the patch (absent: 0 allowed). */
+  cockroachUnderreplicatedBefore?: number;
 }

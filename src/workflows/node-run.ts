@@ -128,6 +128,9 @@ export class NodeRun {
       variant: this.input.variant,
       cockroach: runsIamDatabase(this.input.variant, this.input.toVersion),
       ...(name === 'agent-tasks-reconciled' && this.baseline ? { baseline: this.baseline } : {}),
+      ...(this.input.cockroachUnderreplicatedBefore
+        ? { cockroachUnderreplicatedBefore: this.input.cockroachUnderreplicatedBefore }
+        : {}),
     };
     this.enter('verifying', GATE_LABEL[name], deadline);
     try {
@@ -156,6 +159,9 @@ export class NodeRun {
       cockroach: runsIamDatabase(variant, toVersion),
       ...(this.baseline ? { baseline: this.baseline } : {}),
       ...(this.input.appsUnhealthyBefore ? { appsUnhealthyBefore: this.input.appsUnhealthyBefore } : {}),
+      ...(this.input.cockroachUnderreplicatedBefore
+        ? { cockroachUnderreplicatedBefore: this.input.cockroachUnderreplicatedBefore }
+        : {}),
       checks,
       startedAtMs,
     };

@@ -35,6 +35,8 @@ export async function runNode(run: PatchRun, node: NodeSpec, scriptUrl: string):
   };
   const apps = appsUnhealthyBefore(plan, state.status);
   if (apps) input.appsUnhealthyBefore = apps;
+  const ranges = state.status.baseline?.cockroachUnderreplicated;
+  if (plan.policy.health === 'baseline' && ranges) input.cockroachUnderreplicatedBefore = ranges;
   const scope = new CancellationScope();
   run.inflight.set(node.id, scope);
   run.childrenThisRun += 1;

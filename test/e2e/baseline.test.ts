@@ -72,6 +72,40 @@ describe('baseline-relative health', { timeout: 300_000 }, () => {
     );
   });
 
+  test('CockroachDB ranges under-replicated before the patch are the baseline: that many never block, and are named', async () => {
+    await withPatch(
+      sim.env,
+      { masters: 3, agents: 1 },
+      async (r) => {
+        const report = await r.h.result();
+        assert.equal(report.outcome, 'succeeded', report.message);
+        assert.equal(report.baseline?.cockroachUnderreplicated, 2);
+        assert.match(report.message, /CockroachDB 2 range\(s\) under-replicated/);
+        for (const m of r.cluster.masters) assert.equal(r.cluster.truth().hosts[m.id]?.version, '2.1.5');
+      },
+      SHORT_GATES,
+      (c: SimCluster) => c.setCockroachUnderreplicated(2)
+    );
+  });
+
+  test('policy.health strict: CockroachDB ranges under-replicated fail the preflight', async () => {
+    await withPatch(
+      sim.env,
+      { masters: 1, agents: 1 },
+      async (r) => {
+        const q = await pendingFor(r.h, 'preflight');
+        assert.match(q.reason, /cockroach-replicated/);
+        assert.equal(scriptRuns(r.cluster, r.cluster.masters[0]!.id), 0);
+        await answer(r.h, 'preflight', 'abort');
+      },
+      SHORT_GATES,
+      (c: SimCluster, plan: Plan) => {
+        c.setCockroachUnderreplicated(1);
+        plan.policy.health = 'strict';
+      }
+    );
+  });
+
   test('policy.health strict: an inactive agent fails the preflight, as before baselines', async () => {
     await withPatch(
       sim.env,

@@ -5,7 +5,14 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { appProblem, evaluateAppHealth, parseAppHealth, regressions } from '../../src/preflight/workloads';
+import { cockroachReplicated } from '../../src/activities/parsers';
+import {
+  appProblem,
+  evaluateAppHealth,
+  evaluateCockroach,
+  parseAppHealth,
+  regressions,
+} from '../../src/preflight/workloads';
 import { PatchState } from '../../src/workflows/patch-state';
 import { fakePlan } from '../helpers/fake-plan';
 
@@ -77,5 +84,29 @@ describe('the health baseline', { timeout: 10_000 }, () => {
     const f = evaluateAppHealth(apps);
     assert.equal(f.status, 'warn');
     assert.deepEqual(f.baseline, ['/short', '/sick']);
+  });
+
+  test('CockroachDB: the gate allows the baseline of under-replicated ranges, never more; the preflight records it', () => {
+    const table = (under: number[], unavailable = 0) =>
+      `id\taddress\tranges_unavailable\tranges_underreplicated\tis_live\n${under
+        .map((u, i) => `${i + 1}\t10.0.0.1${i}:26257\t${i === 0 ? unavailable : 0}\t${u}\ttrue`)
+        .join('\n')}\n`;
+    assert.equal(cockroachReplicated(table([0, 0, 0])).ok, true);
+    assert.equal(cockroachReplicated(table([2, 0, 0])).ok, false, 'strict: 0 allowed');
+    assert.equal(cockroachReplicated(table([1, 1, 0]), 2).ok, true);
+    assert.match(cockroachReplicated(table([1, 1, 0]), 2).observation, /2 before the patch, not counted/);
+    assert.equal(cockroachReplicated(table([2, 1, 0]), 2).ok, false, 'one more than before');
+    assert.equal(cockroachReplicated(table([1, 0, 0], 1), 5).ok, false, 'an unavailable range is never a baseline');
+    const seen = { ok: true as const, text: table([2, 0, 0]), master: 'master-10.0.0.11' };
+    assert.deepEqual(
+      [evaluateCockroach(seen, 'baseline').status, evaluateCockroach(seen, 'baseline').figure],
+      ['warn', 2]
+    );
+    assert.equal(evaluateCockroach(seen, 'strict').status, 'fail');
+    assert.equal(evaluateCockroach({ ...seen, text: table([0, 0, 0], 1) }, 'baseline').status, 'fail');
+    const s = PatchState.begin(fakePlan({ masters: 1, agents: 1, policy: { health: 'baseline' } }), 'wf-1');
+    s.preflightFound([{ ...evaluateCockroach(seen, 'baseline') }]);
+    assert.equal(s.status.baseline?.cockroachUnderreplicated, 2);
+    assert.deepEqual(s.failingPreflight(), []);
   });
 });

@@ -91,8 +91,12 @@ export function cockroach(ctx: CmdContext): CmdResult {
   const n = model.masters.length;
   const replicas = Math.min(3, n);
   const rows: string[][] = [COLUMNS];
+  // Ranges under-replicated whatever the patch does (a zone wanting more replicas than masters): on the first live row.
+  let stuck = model.cockroachStuckRanges;
   model.masters.forEach((m, i) => {
     const live = model.unitActive(m, model.cockroachUnit(m));
+    const extra = live ? stuck : 0;
+    if (live) stuck = 0;
     const unit = m.units.get(model.cockroachUnit(m));
     const leaders = Math.floor(RANGES / n) + (i < RANGES % n ? 1 : 0);
     rows.push([
@@ -105,7 +109,7 @@ export function cockroach(ctx: CmdContext): CmdResult {
       String(live ? leaders : 0),
       String(live ? Math.round((RANGES * replicas) / n) : 0),
       '0',
-      String(live && under ? Math.max(1, Math.round(RANGES / n)) : 0),
+      String((live && under ? Math.max(1, Math.round(RANGES / n)) : 0) + extra),
     ]);
   });
   const format = optionValue(args, ['--format']) ?? 'pretty';
