@@ -14,6 +14,7 @@ import {
   parseDurationOption,
   parseRampOption,
   parseWhole,
+  parseWindowsOption,
   pauseCommand,
   resumeCommand,
   type SetOptions,
@@ -227,6 +228,16 @@ ${examples(
       'the canary ramp, e.g. 1,5,20% (none: no ramp); the step under way is kept',
       parseRampOption
     )
+    .option(
+      '--windows <file>',
+      'maintenance windows from a YAML/JSON file (a list, as policy.windows in the plan); none: any time',
+      parseWindowsOption
+    )
+    .option(
+      '--window-min-node-time <dur>',
+      'the least time a node is assumed to take inside a window',
+      parseDurationOption
+    )
     .option('--failure-budget <n>', 'agent failures tolerated before the agent phase stops and asks', parseWhole(0))
     .option('--approve-each-master <bool>', 'wait for `decide … approve` before each master after the first', parseBool)
     .option('--approve-before-agents <bool>', 'wait for `decide … agents approve` before the agent phase', parseBool)
@@ -245,6 +256,7 @@ ${examples(
   'dcos-patch set patch-prod-east-2.1.4-to-2.1.5 --concurrency 5 --failure-budget 2',
   'dcos-patch set patch-prod-east-2.1.4-to-2.1.5 --approve-each-master true',
   'dcos-patch set patch-prod-east-2.1.4-to-2.1.5 --ramp 1,5,20%',
+  'dcos-patch set patch-prod-east-2.1.4-to-2.1.5 --windows weekend-nights.yaml --window-min-node-time 10m',
   'dcos-patch set patch-prod-east-2.1.4-to-2.1.5 --poll-interval 2s --stable-polls 2 --script-timeout 20m'
 )}`
     )

@@ -3,7 +3,7 @@
  * on a worker in this process and stand-in hosts (test/cli/stub-cluster.ts).
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -335,6 +335,18 @@ describe('dcos-patch CLI against a real Temporal dev server', { concurrency: tru
     assert.equal(timed.code, 0, timed.stderr);
     assert.match(timed.stdout, /gates: poll 2s × 2 stable, .* script 20m/);
     assert.equal((await statusJson(e, plan.id)).status!.policy.gates.pollIntervalMs, 2_000);
+    const windowsFile = join(plan.dir, 'nights.yaml');
+    writeFileSync(windowsFile, '- { days: [sat, sun], start: "01:00", end: "05:00", timeZone: Europe/Berlin }\n');
+    const windowed = await cli(['set', plan.id, '--windows', windowsFile, '--window-min-node-time', '10m'], e);
+    assert.equal(windowed.code, 0, windowed.stderr);
+    assert.match(windowed.stdout, /windows: .*01:00.*Europe\/Berlin.* \(at least 10m left to start a node\)/);
+    assert.equal((await statusJson(e, plan.id)).status!.policy.windows?.length, 1);
+    writeFileSync(windowsFile, '- { days: [sat], start: "25:00", end: "05:00", timeZone: UTC }\n');
+    const badWindows = await cli(['set', plan.id, '--windows', windowsFile], e);
+    assert.equal(badWindows.code, 2, 'a window the plan check refuses is refused here too');
+    assert.match(badWindows.stderr, /nights\.yaml: policy\.windows\[0\]/);
+    assert.equal((await cli(['set', plan.id, '--windows', 'none'], e)).code, 0);
+    assert.equal((await statusJson(e, plan.id)).status!.policy.windows?.length ?? 0, 0, 'none: any time');
     const tooShort = await cli(['set', plan.id, '--poll-interval', '10ms'], e);
     assert.equal(tooShort.code, 4, 'the workflow refuses a timing out of bounds');
     assert.match(tooShort.stderr, /gates\.pollIntervalMs must be a whole number of milliseconds from 50/);

@@ -2,11 +2,18 @@
  * Steering a running patch: `pause` / `resume` / `abort` (signals) and `decide` / `set` (updates,
  * which the workflow validates: a rejection comes back with its reason and exit code 4).
  */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import { InvalidArgumentError } from 'commander';
+import { parse as parseYaml } from 'yaml';
 import { formatDuration, parseDuration } from '../../plan/durations';
-import type { RampStep } from '../../shared/plan';
+import { isRec } from '../../plan/fields';
+import { Findings } from '../../plan/findings';
+import { readWindows } from '../../plan/windows';
+import { DEFAULT_WINDOW_MIN_NODE_MS, type RampStep } from '../../shared/plan';
 import type { Decision, PatchStatus } from '../../shared/status';
+import { describeWindow, type MaintenanceWindow } from '../../shared/windows';
 import {
   abortSignal,
   type DecideInput,
@@ -99,7 +106,7 @@ export async function decideCommand(
 }
 
 /** Decisions about a phase rather than a node. */
-const PHASE_SUBJECTS = ['survey', 'preflight', 'backups', 'bootstrap', 'agents', 'window'];
+const PHASE_SUBJECTS = ['survey', 'preflight', 'backups', 'bootstrap', 'agents', 'window', 'canary'];
 
 /** Accept a node's address (`10.0.0.12`) where its id (`master-10.0.0.12`) is meant. */
 async function resolveSubject(ctx: CliContext, handle: WorkflowHandle, subject: string): Promise<string> {
@@ -129,6 +136,9 @@ export const GATE_OPTIONS = {
 export type SetOptions = {
   concurrency?: number;
   ramp?: RampStep[];
+  /** Maintenance windows read from a file (`[]`: none, any time). */
+  windows?: MaintenanceWindow[];
+  windowMinNodeTime?: number;
   failureBudget?: number;
   approveEachMaster?: boolean;
   approveBeforeAgents?: boolean;
@@ -139,6 +149,8 @@ export function policyChangeOf(opts: SetOptions): PolicyChange {
   const change: PolicyChange = {};
   if (opts.concurrency !== undefined) change.agentConcurrency = opts.concurrency;
   if (opts.ramp !== undefined) change.agentRamp = opts.ramp;
+  if (opts.windows !== undefined) change.windows = opts.windows;
+  if (opts.windowMinNodeTime !== undefined) change.windowMinNodeMs = opts.windowMinNodeTime;
   if (opts.failureBudget !== undefined) change.agentFailureBudget = opts.failureBudget;
   if (opts.approveEachMaster !== undefined) change.approveEachMaster = opts.approveEachMaster;
   if (opts.approveBeforeAgents !== undefined) change.approveBeforeAgents = opts.approveBeforeAgents;
@@ -155,7 +167,7 @@ export async function setCommand(ctx: CliContext, io: Io, workflowId: string, op
   const change = policyChangeOf(opts);
   if (Object.keys(change).length === 0) {
     throw new CliError(
-      'nothing to set: give --concurrency, --failure-budget, --approve-each-master, --approve-before-agents or a gate timing (--poll-interval, --stable-polls, --exhibitor-timeout, …)',
+      'nothing to set: give --concurrency, --ramp, --windows, --failure-budget, --approve-each-master, --approve-before-agents or a gate timing (--poll-interval, --stable-polls, --exhibitor-timeout, …)',
       ExitCode.Usage
     );
   }
@@ -172,7 +184,10 @@ export function describePolicy(policy: PatchStatus['policy']): string {
     ? `; gates: poll ${formatDuration(g.pollIntervalMs)} × ${g.stablePolls} stable, exhibitor ${formatDuration(g.exhibitorTimeoutMs)}, mesos master ${formatDuration(g.mesosMasterTimeoutMs)}, cockroach ${formatDuration(g.cockroachTimeoutMs)} (poll ${formatDuration(g.cockroachPollIntervalMs)}), script ${formatDuration(g.scriptTimeoutMs)}, agent window ${formatDuration(g.agentWindowMs)}`
     : '';
   const ramp = policy.agentRamp?.length ? `, ramp ${policy.agentRamp.join(' → ')}` : '';
-  return `agent concurrency ${policy.agentConcurrency}${ramp}, agent failure budget ${policy.agentFailureBudget}, approve each master ${policy.approveEachMaster}, approve before agents ${policy.approveBeforeAgents}${gates}`;
+  const windows = policy.windows?.length
+    ? `, windows: ${policy.windows.map(describeWindow).join('; ')} (at least ${formatDuration(policy.windowMinNodeMs ?? DEFAULT_WINDOW_MIN_NODE_MS)} left to start a node)`
+    : '';
+  return `agent concurrency ${policy.agentConcurrency}${ramp}${windows}, agent failure budget ${policy.agentFailureBudget}, approve each master ${policy.approveEachMaster}, approve before agents ${policy.approveBeforeAgents}${gates}`;
 }
 
 /** `--ramp 1,5,20%` (`none` removes the ramp); the workflow checks the widths. */
@@ -186,6 +201,38 @@ export function parseRampOption(value: string): RampStep[] {
       `"${value}" is not a ramp: whole numbers or percentages, comma-separated (1,5,20%), or none`
     );
   });
+}
+
+/**
+ * `--windows <file>`: a YAML or JSON list of maintenance windows, as under `policy.windows` in the
+ * plan and checked by the same rules (`none` removes them: any time).
+ */
+export function parseWindowsOption(value: string): MaintenanceWindow[] {
+  if (value.trim() === 'none') return [];
+  let text: string;
+  try {
+    text = readFileSync(value, 'utf8');
+  } catch (err) {
+    throw new InvalidArgumentError(`cannot read the windows file ${value}: ${(err as Error).message}`);
+  }
+  const findings = new Findings();
+  const ctx = { findings, file: value, dir: path.dirname(path.resolve(value)), sourceOf: () => undefined };
+  let parsed: unknown;
+  try {
+    parsed = parseYaml(text);
+  } catch (err) {
+    throw new InvalidArgumentError(`${value} is not YAML or JSON: ${(err as Error).message}`);
+  }
+  const list = isRec(parsed) && 'windows' in parsed ? parsed.windows : parsed;
+  const windows = readWindows(ctx, list);
+  const errors = findings.all.filter((f) => f.severity === 'error');
+  if (errors.length || !windows) {
+    const why = errors.map((f) => `${f.field}: ${f.message}`).join('; ') || 'no windows in it';
+    throw new InvalidArgumentError(
+      `${value}: ${why} (a list like [{days: [sat, sun], start: "01:00", end: "05:00", timeZone: UTC}])`
+    );
+  }
+  return windows;
 }
 
 /** A duration option: `30s`, `5m`, `500ms` (a plain number is milliseconds). */
