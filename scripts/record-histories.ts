@@ -2,7 +2,8 @@
  * Records the histories the replay test (test/replay/replay.test.ts) replays: real runs of the
  * current workflows on the simulator — a plain patch, a master that failed and was retried, a
  * pause and resume, a continue-as-new, the operator's controls (a ramp, a window, webhooks, an
- * agent retried within the budget) — each patchCluster run and one patchNode child of each.
+ * agent retried within the budget), a workload canary across continue-as-new with an incident
+ * approved — each patchCluster run and one patchNode child of each.
  *
  *   npm run record-histories            (a dev server of its own, or TEMPORAL_TEST_ADDRESS)
  *   npm run record-histories -- --prefix v3 --only operator   (add one case beside the others)
@@ -14,7 +15,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { WorkflowHandle } from '@temporalio/client';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import type { Plan } from '../src/shared/plan';
+import { DEFAULT_CANARY, type Plan } from '../src/shared/plan';
 import type { PatchStatus } from '../src/shared/status';
 import type { SimCluster } from '../src/sim';
 import type { patchCluster } from '../src/workflows/patch-cluster';
@@ -109,6 +110,32 @@ const SCENARIOS: Scenario[] = [
       await h.executeUpdate('decide', { args: [{ subject: a, decision: 'retry', question: retry }] });
     },
     child: (c) => `${c.agents[1]!.id}/attempt-2`,
+  },
+  {
+    name: 'canary',
+    masters: 3,
+    agents: 3,
+    rolloverAfterNodes: 4,
+    prepare: (plan) => {
+      plan.canary = { ...DEFAULT_CANARY, appId: '/replay-canary', instances: 2, pollIntervalMs: 500 };
+    },
+    steer: async (h, cluster) => {
+      const second = cluster.masters[1]!.id;
+      await waitFor(
+        () => (cluster.truth().hosts[second]?.scriptRuns ?? 0) > 0,
+        'the second master to start',
+        120_000
+      );
+      cluster.killTask('/replay-canary');
+      await waitFor(
+        async () => (await status(h)).pending.some((p) => p.subject === 'canary'),
+        'the canary incident',
+        120_000
+      );
+      const q = (await status(h)).pending.find((p) => p.subject === 'canary')!;
+      await h.executeUpdate('decide', { args: [{ subject: 'canary', decision: 'approve', question: q.id }] });
+    },
+    child: (c) => `${c.masters[1]!.id}/attempt-1`,
   },
   {
     name: 'continue-as-new',
