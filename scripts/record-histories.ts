@@ -121,11 +121,7 @@ const SCENARIOS: Scenario[] = [
     },
     steer: async (h, cluster) => {
       const second = cluster.masters[1]!.id;
-      await waitFor(
-        () => (cluster.truth().hosts[second]?.scriptRuns ?? 0) > 0,
-        'the second master to start',
-        120_000
-      );
+      await waitFor(() => (cluster.truth().hosts[second]?.scriptRuns ?? 0) > 0, 'the second master to start', 120_000);
       cluster.killTask('/replay-canary');
       await waitFor(
         async () => (await status(h)).pending.some((p) => p.subject === 'canary'),

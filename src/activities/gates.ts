@@ -408,10 +408,15 @@ export function agentTasksProbe(input: GateInput): Probe {
   };
 }
 
+/** How old a shared /state may be for an agent's baseline. */
+const BASELINE_STATE_MAX_AGE_MS = 1_000;
+
 /** Agents, before the script: the agent id and the tasks running on it, as the leading master sees them. */
 export async function readAgentBaseline(input: Pick<GateInput, 'target' | 'masters'>): Promise<AgentBaseline> {
   const agent = { address: input.target.node.address, port: input.target.node.ports.mesosAgent };
-  const state = await leaderState(input.masters, input.target, activitySignal());
+  // Agents starting within the same second share one fetch of the leader's (large) /state: it is
+  // still from before this agent's script, which has not started yet.
+  const state = await sharedLeaderState(input.masters, input.target, BASELINE_STATE_MAX_AGE_MS, activitySignal());
   try {
     return agentBaselineOf(state, agent);
   } catch (err) {

@@ -48,7 +48,7 @@ import { runCommand, type SshEndpoint } from './ssh';
 import { errorText } from './util';
 
 /** Hosts probed over SSH at once. */
-export const PREFLIGHT_SSH_CONCURRENCY = 16;
+export const PREFLIGHT_SSH_CONCURRENCY = 48;
 /** One host's probe: a handful of tiny commands in one shell. */
 const PROBE_TIMEOUT_MS = 60_000;
 const HTTP_TIMEOUT_MS = 10_000;

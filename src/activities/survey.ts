@@ -14,7 +14,8 @@ import { Heartbeats, mapLimit, onceMoreIfDropped } from './fan-out';
 import { readNodeState } from './node';
 import { errorText, isNonRetryable, nonRetryable } from './util';
 
-export const SURVEY_CONCURRENCY = 16;
+/** SSH sessions at once: each mostly waits on the host (connect, a file read), so many overlap well. */
+export const SURVEY_CONCURRENCY = 48;
 
 /**
  * One entry per target, in the targets' order: the host's state, or `{ node, error }` when it

@@ -3,7 +3,7 @@
  * flight, each in its own cancellation scope so an abort can cancel them.
  */
 import type { CancellationScope } from '@temporalio/workflow';
-import type { NodeTarget } from '../shared/activity-types';
+import type { BootstrapResult, NodeTarget, PreflightResult } from '../shared/activity-types';
 import type { NodeSpec, Plan } from '../shared/plan';
 import type { PatchMetrics } from './metrics';
 import type { Notifier } from './notifier';
@@ -23,6 +23,10 @@ export interface PatchRun {
   notifier: Notifier;
   /** The agents' pre-staging, under way beside the masters (agents wait for it before the first starts). */
   prestaging?: Promise<void>;
+  /** The preflight checks, started beside the survey (both read-only); its phase takes the result. */
+  preflightAhead?: Promise<PreflightResult>;
+  /** The node script's generation, started beside the backups (neither touches a node); its phase takes it. */
+  bootstrapAhead?: Promise<BootstrapResult>;
 }
 
 /** How activities reach one node: its spec and the plan's connection settings (never a secret). */

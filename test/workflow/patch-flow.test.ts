@@ -220,6 +220,38 @@ describe('patchCluster with stand-in hosts', () => {
     });
   });
 
+  test('the preflight checks run beside the survey, the generator beside the backups (each phase still in order)', async () => {
+    const plan = fakePlan({ masters: 1, agents: 1 });
+    const c = new FakeCluster(ids(plan), '2.1.4', '2.1.5');
+    await withWorker(c, async (taskQueue) => {
+      const h = await env.client.workflow.start('patchCluster', {
+        taskQueue,
+        workflowId: `flow-ahead-${taskQueue}`,
+        args: [{ plan }],
+      });
+      assert.equal(((await h.result()) as PatchReport).outcome, 'succeeded');
+      const events = (await h.fetchHistory()).events ?? [];
+      const at = (name: string, what: 'scheduled' | 'completed') => {
+        const scheduled = events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === name);
+        if (what === 'scheduled') return Number(scheduled?.eventId);
+        return Number(
+          events.find(
+            (e) => String(e.activityTaskCompletedEventAttributes?.scheduledEventId) === String(scheduled?.eventId)
+          )?.eventId
+        );
+      };
+      assert.ok(
+        at('runPreflight', 'scheduled') < at('surveyNodes', 'completed'),
+        'preflight scheduled before the survey ended'
+      );
+      assert.ok(
+        at('prepareBootstrap', 'scheduled') < at('takeBackups', 'completed'),
+        'the generator beside the backups'
+      );
+      assert.ok(at('takeBackups', 'scheduled') > at('runPreflight', 'completed'), 'backups only after the preflight');
+    });
+  });
+
   test('a failing preflight check blocks the patch until overridden by name', async () => {
     const plan = fakePlan({ masters: 1, agents: 1 });
     const c = new FakeCluster(ids(plan), '2.1.4', '2.1.5');

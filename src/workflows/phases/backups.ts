@@ -2,6 +2,7 @@
 import { clusterStep } from '../activities';
 import type { PatchRun } from '../patch-run';
 import { holdIfPaused, stepOrAsk } from '../waits';
+import { startBootstrapAhead } from './ahead';
 
 export async function backups(run: PatchRun): Promise<void> {
   const { state, plan } = run;
@@ -9,6 +10,7 @@ export async function backups(run: PatchRun): Promise<void> {
   await holdIfPaused(state, 'backups');
   if (state.aborting) return;
   state.enterPhase('backups');
+  startBootstrapAhead(run);
   if (plan.backups.zookeeper !== 'take' && plan.backups.iam !== 'take') {
     state.note('backups: the operator confirmed them in the plan (backups: confirmed)');
     return;

@@ -2,9 +2,9 @@
  * Preflight: the read-only checks. A failing check stops the patch here unless the operator
  * overrides it by name (in the plan, or with `decide preflight override`).
  */
-import { clusterStep } from '../activities';
 import type { PatchRun } from '../patch-run';
 import { holdIfPaused, stepOrAsk, waitUntilFree } from '../waits';
+import { runPreflightStep, takeAhead } from './ahead';
 
 export async function preflight(run: PatchRun): Promise<void> {
   const { state, plan } = run;
@@ -13,8 +13,11 @@ export async function preflight(run: PatchRun): Promise<void> {
     state.enterPhase('preflight');
     if (state.status.preflight.length === 0) {
       state.doing('preflight: checking hosts, cluster health and prerequisites (read-only)');
-      const findings = await stepOrAsk(state, 'preflight', 'the preflight checks', () =>
-        clusterStep.runPreflight.executeWithOptions({ summary: 'preflight checks (read-only)' }, [{ plan }])
+      const findings = await stepOrAsk(
+        state,
+        'preflight',
+        'the preflight checks',
+        takeAhead(run, 'preflightAhead', () => runPreflightStep(plan))
       );
       if (!findings) return;
       state.preflightFound(findings);

@@ -8,6 +8,7 @@ import { allNodesOf } from '../patch-carry';
 import type { PatchRun } from '../patch-run';
 import { targetOf } from '../patch-run';
 import { holdIfPaused, stepOrAsk } from '../waits';
+import { startPreflightAhead } from './ahead';
 
 /** Hosts read per activity: its history entry stays small at thousands of agents. */
 const SURVEY_CHUNK = 100;
@@ -15,6 +16,7 @@ const SURVEY_CHUNK = 100;
 export async function survey(run: PatchRun): Promise<void> {
   const { state, plan } = run;
   if (state.phase !== 'plan' && state.phase !== 'survey') return;
+  if (state.phase === 'plan') startPreflightAhead(run);
   state.enterPhase('survey');
   const all = allNodesOf(plan);
   let atTarget = 0;
