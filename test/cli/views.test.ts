@@ -214,6 +214,32 @@ describe('the watch view', () => {
     );
   });
 
+  test('the workload canary: its last look and its figures, then what its removal did', () => {
+    const canary = {
+      appId: '/dcos-patch-canary',
+      dnsName: 'dcos-patch-canary.marathon.mesos',
+      instances: 3,
+      state: 'watching' as const,
+      figures: { polls: 40, restarts: 1, lost: 0, unhealthy: 0, dnsFailures: 2, longestOutageMs: 12_000 },
+      incidents: [],
+      observation: '3/3 task(s) running, 3 healthy; dcos-patch-canary.marathon.mesos → 3 address(es)',
+    };
+    const text = renderView(snap(status({ phase: 'agents', canary }), { live: {} }), { nowMs: T0 }).join('\n');
+    assert.match(
+      text,
+      /canary \/dcos-patch-canary: watching · 3\/3 task\(s\) running, 3 healthy; .* · restarts 1, lost 0, health check failures 0, DNS failures 2, longest outage 12 s \(40 looks\)/
+    );
+    const removed = { ...canary, state: 'removed' as const, removal: '/dcos-patch-canary removed from Marathon' };
+    const after = renderView(snap(status({ phase: 'agents', canary: removed }), { live: {} }), { nowMs: T0 }).join(
+      '\n'
+    );
+    assert.match(
+      after,
+      /canary \/dcos-patch-canary: removed · restarts 1.* · \/dcos-patch-canary removed from Marathon/
+    );
+    assert.ok(!after.includes('3/3 task(s)'), 'no last look once it is gone');
+  });
+
   test('a cluster of a thousand agents fits the terminal: the nodes that matter first, the rest counted', () => {
     const nodes = [
       node('master-10.0.0.11', 'patched'),
