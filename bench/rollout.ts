@@ -6,7 +6,7 @@
  * cluster; samples the `status` query during the agent phase; SIGKILLs the worker once mid-agents
  * and starts another; then prints one table and writes JSON under bench/results/.
  *
- *   tsx bench/rollout.ts [--sizes 20/5,100/20,1000/50] [--gates short,default] [--probes ssh|http] [--no-kill]
+ *   tsx bench/rollout.ts [--sizes 20/5,100/20,1000/50] [--gates short,default] [--probes ssh|http] [--no-kill] [--profile-worker DIR]
  *   npm run bench -- rollout                       (5,000 agents: --sizes 5000/100, opt-in)
  *
  * Gate profiles: short = poll 500 ms × 3 stable polls (the simulator's pace); default = the
@@ -89,8 +89,12 @@ function idealS(agents: number, concurrency: number, g: GateTimings, t: Required
   return t.generatorMs / 1000 + 3 * master + Math.ceil(agents / concurrency) * agent;
 }
 
+/** `--profile-worker <dir>`: the worker writes a V8 CPU profile there when it stops (SIGTERM at the end). */
+const PROFILE_DIR = process.argv.includes('--profile-worker') ? arg('profile-worker', '') : '';
+
 function startWorker(address: string, taskQueue: string): ChildProcess {
-  const w = spawn(process.execPath, [join(ROOT, 'dist/worker.js')], {
+  const profile = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [];
+  const w = spawn(process.execPath, [...profile, join(ROOT, 'dist/worker.js')], {
     env: { ...process.env, TEMPORAL_ADDRESS: address, DCOS_PATCH_TASK_QUEUE: taskQueue },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -259,9 +263,21 @@ async function runOne(
       tasksLost: truth.tasksLost.length,
     };
   } finally {
-    worker.kill('SIGKILL');
+    await stopWorker(worker);
     await cluster.stop();
   }
+}
+
+/** SIGKILL, or with --profile-worker a SIGTERM and its exit (the profile is written on a clean exit). */
+async function stopWorker(w: ChildProcess): Promise<void> {
+  if (!PROFILE_DIR || w.exitCode !== null) {
+    w.kill('SIGKILL');
+    return;
+  }
+  const exited = new Promise<void>((resolve) => w.once('exit', () => resolve()));
+  w.kill('SIGTERM');
+  await Promise.race([exited, new Promise((r) => setTimeout(r, 60_000))]);
+  w.kill('SIGKILL');
 }
 
 function table(rows: Row[]): string {

@@ -41,41 +41,68 @@ export function hostNames(address: string, port: number): string[] {
   return port === 22 ? [address, `[${address}]:22`] : [`[${address}]:${port}`];
 }
 
-function globMatch(pattern: string, name: string): boolean {
-  const re = new RegExp(
-    `^${pattern
-      .split('')
-      .map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.+^${}()|[\]\\]/g, '\\$&')))
-      .join('')}$`,
-    'i'
-  );
-  return re.test(name);
+/** One comma-separated pattern of a host field, compiled once per file read. */
+interface HostPattern {
+  negated: boolean;
+  /** `|1|salt|hash` entries are matched by HMAC; the rest by their (maybe wildcard) pattern. */
+  hashed?: { salt: Buffer; hash: string };
+  glob?: RegExp;
+  /** Lower-case plain name (no wildcard). */
+  plain?: string;
 }
 
-function hashedMatch(entry: string, names: string[]): boolean {
-  const m = /^\|1\|([^|]+)\|(.+)$/.exec(entry);
-  if (!m) return false;
-  const salt = Buffer.from(m[1]!, 'base64');
-  return names.some((n) => createHmac('sha1', salt).update(n).digest('base64') === m[2]);
+interface KnownLine {
+  patterns: HostPattern[];
+  marker?: string;
+  key: KnownKey;
 }
 
-/** Whether the host field of a known_hosts line (comma list, maybe hashed or negated) names this host. */
-export function hostFieldMatches(field: string, names: string[]): boolean {
+/** A known_hosts file read once: lines with only plain names indexed by name, the others in a list. */
+interface KnownHostsIndex {
+  byName: Map<string, KnownLine[]>;
+  /** Lines with a wildcard, a negation or a hashed name: checked one by one (usually few). */
+  scanned: KnownLine[];
+}
+
+function compilePattern(raw: string): HostPattern {
+  const negated = raw.startsWith('!');
+  const pattern = negated ? raw.slice(1) : raw;
+  const h = /^\|1\|([^|]+)\|(.+)$/.exec(pattern);
+  if (h) return { negated, hashed: { salt: Buffer.from(h[1]!, 'base64'), hash: h[2]! } };
+  if (!/[*?]/.test(pattern)) return { negated, plain: pattern.toLowerCase() };
+  const re = pattern
+    .split('')
+    .map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.+^${}()|[\]\\]/g, '\\$&')))
+    .join('');
+  return { negated, glob: new RegExp(`^${re}$`, 'i') };
+}
+
+function patternHits(p: HostPattern, names: string[]): boolean {
+  if (p.hashed) {
+    const { salt, hash } = p.hashed;
+    return names.some((n) => createHmac('sha1', salt).update(n).digest('base64') === hash);
+  }
+  if (p.plain !== undefined) return names.some((n) => n.toLowerCase() === p.plain);
+  return names.some((n) => p.glob!.test(n));
+}
+
+function fieldMatches(patterns: HostPattern[], names: string[]): boolean {
   let matched = false;
-  for (const raw of field.split(',')) {
-    const negated = raw.startsWith('!');
-    const pattern = negated ? raw.slice(1) : raw;
-    const hit = pattern.startsWith('|1|') ? hashedMatch(pattern, names) : names.some((n) => globMatch(pattern, n));
-    if (hit && negated) return false;
+  for (const p of patterns) {
+    const hit = patternHits(p, names);
+    if (hit && p.negated) return false;
     if (hit) matched = true;
   }
   return matched;
 }
 
-/** Every key known_hosts lists for this host and port (and the revoked ones). */
-export function lookupKnownHosts(text: string, address: string, port: number): KnownHostsLookup {
-  const names = hostNames(address, port);
-  const out: KnownHostsLookup = { keys: [], revoked: [] };
+/** Whether the host field of a known_hosts line (comma list, maybe hashed or negated) names this host. */
+export function hostFieldMatches(field: string, names: string[]): boolean {
+  return fieldMatches(field.split(',').map(compilePattern), names);
+}
+
+function indexKnownHosts(text: string): KnownHostsIndex {
+  const index: KnownHostsIndex = { byName: new Map(), scanned: [] };
   text.split(/\r?\n/).forEach((raw, i) => {
     const line = raw.trim();
     if (!line || line.startsWith('#')) return;
@@ -87,11 +114,45 @@ export function lookupKnownHosts(text: string, address: string, port: number): K
     }
     const [hosts, type, base64] = parts;
     if (!hosts || !type || !base64 || marker === '@cert-authority') return;
-    if (!hostFieldMatches(hosts, names)) return;
-    const key = { type, base64, line: i + 1 };
-    if (marker === '@revoked') out.revoked.push(key);
-    else if (!marker) out.keys.push(key);
+    const patterns = hosts.split(',').map(compilePattern);
+    const entry: KnownLine = { patterns, key: { type, base64, line: i + 1 }, ...(marker ? { marker } : {}) };
+    if (patterns.every((p) => p.plain !== undefined && !p.negated)) {
+      for (const p of new Set(patterns.map((x) => x.plain!))) {
+        const list = index.byName.get(p);
+        if (list) list.push(entry);
+        else index.byName.set(p, [entry]);
+      }
+    } else {
+      index.scanned.push(entry);
+    }
   });
+  return index;
+}
+
+/**
+ * The last file read, indexed: every SSH connection looks its host up twice (the algorithms to
+ * offer, then the key), and a file of thousands of hosts would otherwise be scanned, and every
+ * pattern compiled, each time.
+ */
+let lastIndex: { text: string; index: KnownHostsIndex } | undefined;
+
+function indexOf(text: string): KnownHostsIndex {
+  if (lastIndex?.text !== text) lastIndex = { text, index: indexKnownHosts(text) };
+  return lastIndex.index;
+}
+
+/** Every key known_hosts lists for this host and port (and the revoked ones), in file order. */
+export function lookupKnownHosts(text: string, address: string, port: number): KnownHostsLookup {
+  const names = hostNames(address, port);
+  const index = indexOf(text);
+  const found = new Set<KnownLine>();
+  for (const n of names) for (const e of index.byName.get(n.toLowerCase()) ?? []) found.add(e);
+  for (const e of index.scanned) if (fieldMatches(e.patterns, names)) found.add(e);
+  const out: KnownHostsLookup = { keys: [], revoked: [] };
+  for (const e of [...found].sort((a, b) => a.key.line - b.key.line)) {
+    if (e.marker === '@revoked') out.revoked.push(e.key);
+    else if (!e.marker) out.keys.push(e.key);
+  }
   return out;
 }
 

@@ -49,6 +49,29 @@ describe('known_hosts lookup', { timeout: 10_000 }, () => {
     assert.equal(lookupKnownHosts(text, '10.0.0.12', 2222).keys.length, 0);
   });
 
+  test('a file of thousands of hosts: each finds its own lines in file order, with the patterns and negations around them', () => {
+    const lines = Array.from({ length: 3000 }, (_, i) => `10.1.${Math.floor(i / 250)}.${i % 250} ssh-ed25519 K${i}`);
+    lines.splice(10, 0, '10.1.0.7,10.1.0.8 ssh-rsa SHARED');
+    lines.push(
+      '10.1.* ecdsa-sha2-nistp256 WILD',
+      '!10.1.0.9,10.1.0.* ssh-ed25519 NOT9',
+      '[10.1.0.7]:2222 ssh-ed25519 PORT'
+    );
+    const text = lines.join('\n');
+    const keys = (host: string, port = 22) => lookupKnownHosts(text, host, port).keys.map((k) => k.base64);
+    assert.deepEqual(keys('10.1.0.7'), ['K7', 'SHARED', 'WILD', 'NOT9']);
+    assert.deepEqual(keys('10.1.0.9'), ['K9', 'WILD'], 'the negation excludes its line');
+    assert.deepEqual(keys('10.1.11.249'), ['K2999', 'WILD']);
+    assert.deepEqual(keys('10.1.0.7', 2222), ['PORT']);
+    assert.deepEqual(keys('10.2.0.1'), []);
+    assert.deepEqual(keys('10.1.0.7'), ['K7', 'SHARED', 'WILD', 'NOT9'], 'asked again: the same');
+    assert.deepEqual(
+      lookupKnownHosts(`${text}\n10.2.0.1 ssh-ed25519 NEW`, '10.2.0.1', 22).keys.map((k) => k.base64),
+      ['NEW'],
+      'a changed file is read again'
+    );
+  });
+
   test('comments, blank lines and @cert-authority lines are skipped; @revoked keys are refused', () => {
     const text = `# comment\n\n@cert-authority *.example ${newKey().line}\n@revoked 10.0.0.11 ${k.line}\n10.0.0.11 ${k.line}\n`;
     const v = verifyHostKey(text, '10.0.0.11', 22, k.blob);
