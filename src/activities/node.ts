@@ -77,6 +77,9 @@ export function nodeStateFrom(
   }
   const configHash = createHash('sha256').update(userConfig.stdout).digest('hex');
   if (!newConfigText) return { installedVersion, roles: roleList, configHash };
+  const key = `${configHash}\0${newConfigText.path}\0${newConfigText.text}`;
+  const known = configVerdicts.get(key);
+  if (known !== undefined) return { installedVersion, roles: roleList, configHash, configMatches: known };
   const findings = new Findings();
   const installed = parseDcosConfig(userConfig.stdout, USER_CONFIG_FILE, findings);
   const wanted = parseDcosConfig(newConfigText.text, newConfigText.path, findings);
@@ -91,8 +94,20 @@ export function nodeStateFrom(
     installedVersion,
     roles: roleList,
     configHash,
-    configMatches: installed !== undefined && diffConfigs(installed, wanted).length === 0,
+    configMatches: remember(key, installed !== undefined && diffConfigs(installed, wanted).length === 0),
   };
+}
+
+/**
+ * Whether an installed user.config.yaml (by its sha256) says what the plan's new config.yaml says:
+ * the nodes of a cluster mostly share one, so each pair is parsed and compared once per worker.
+ */
+const configVerdicts = new Map<string, boolean>();
+
+function remember(key: string, matches: boolean): boolean {
+  if (configVerdicts.size >= 64) configVerdicts.delete(configVerdicts.keys().next().value!);
+  configVerdicts.set(key, matches);
+  return matches;
 }
 
 /**
