@@ -6,7 +6,7 @@ import type { PatchActivities } from '../../src/shared/activity-contract';
 // Compile-time: the module the worker registers implements the interface the workflows proxy.
 const implemented: PatchActivities = activities;
 
-test('the activities module exports exactly the contract activities, all functions', () => {
+test('the activities module exports exactly the contract activities, all functions', { timeout: 10_000 }, () => {
   const expected = [
     'agentDownSince',
     'collectDiagnostics',

@@ -10,9 +10,8 @@ import type { Plan } from '../../src/shared/plan';
 import type { SimCluster } from '../../src/sim';
 import { statusQuery } from '../../src/workflows/messages';
 import { answer } from '../helpers/decide';
-import { pendingFor, SHORT_GATES, scriptRuns, withPatch } from '../helpers/patch-run';
+import { pendingFor, SHORT_GATES, scriptRuns, scriptStarted, withPatch } from '../helpers/patch-run';
 import { useSimEnvironment } from '../helpers/sim-env';
-import { waitFor } from '../helpers/sim-patch';
 
 const sim = useSimEnvironment();
 
@@ -53,7 +52,7 @@ describe('baseline-relative health', { timeout: 300_000 }, () => {
       { masters: 1, agents: 3 },
       async (r) => {
         const first = r.cluster.agents[0]!;
-        await waitFor(() => scriptRuns(r.cluster, first.id) > 0, 'the first agent to start', 120_000);
+        await scriptStarted(r.cluster, first.id, 'the first agent to start');
         r.cluster.makeAppUnhealthy('/sim/app-1');
         const q = await pendingFor(r.h, first.id);
         assert.match(q.reason, /workloads-healthy|Marathon apps healthy again/);

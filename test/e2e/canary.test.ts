@@ -11,9 +11,8 @@ import { DEFAULT_CANARY, type Plan } from '../../src/shared/plan';
 import type { SimCluster } from '../../src/sim';
 import { statusQuery } from '../../src/workflows/messages';
 import { answer } from '../helpers/decide';
-import { failedReport, pendingFor, SHORT_GATES, scriptRuns, withPatch } from '../helpers/patch-run';
+import { failedReport, pendingFor, SHORT_GATES, scriptRuns, scriptStarted, withPatch } from '../helpers/patch-run';
 import { useSimEnvironment } from '../helpers/sim-env';
-import { waitFor } from '../helpers/sim-patch';
 
 const sim = useSimEnvironment();
 const APP = '/canary-e2e';
@@ -63,7 +62,7 @@ describe('the workload canary', { timeout: 400_000 }, () => {
       { masters: 1, agents: 3 },
       async (r) => {
         const first = r.cluster.agents[0]!;
-        await waitFor(() => scriptRuns(r.cluster, first.id) > 0, 'the first agent to start', 120_000);
+        await scriptStarted(r.cluster, first.id, 'the first agent to start');
         const killed = r.cluster.killTask(APP);
         const q = await pendingFor(r.h, 'canary');
         assert.equal(q.kind, 'canary-incident');
@@ -98,7 +97,7 @@ describe('the workload canary', { timeout: 400_000 }, () => {
       { masters: 3, agents: 2 },
       async (r) => {
         const second = r.cluster.masters[1]!;
-        await waitFor(() => scriptRuns(r.cluster, second.id) > 0, 'the second master to start', 120_000);
+        await scriptStarted(r.cluster, second.id, 'the second master to start');
         r.cluster.setDnsOutage(true);
         const q = await pendingFor(r.h, 'canary');
         assert.match(q.reason, /canary-e2e\.marathon\.mesos does not resolve/);

@@ -20,7 +20,7 @@ async function stepsOf(workflowId: string): Promise<{ activities: string[]; loca
   };
 }
 
-describe("a node's workflow in few round trips", () => {
+describe("a node's workflow in few round trips", { timeout: 300_000 }, () => {
   test('one verification per node checks every gate of the runbook at once; the short host steps are local activities, no round trips', async () => {
     const { cluster, plan } = await simWithPlan({ masters: 1, agents: 1 }, { agentConcurrency: 1 });
     try {

@@ -6,7 +6,7 @@ import { testEnvironmentPerFile } from '../helpers/temporal';
 
 const files = testEnvironmentPerFile();
 
-describe('pre-staging the node script', () => {
+describe('pre-staging the node script', { timeout: 300_000 }, () => {
   test("every agent fetches the script while the masters are patched; no agent's turn downloads it", async () => {
     const { cluster, plan } = await simWithPlan({ masters: 1, agents: 3 }, { agentConcurrency: 1 });
     try {

@@ -7,7 +7,7 @@ import { describe, test } from 'node:test';
 import type { Plan } from '../../src/shared/plan';
 import { setPolicyUpdate, statusQuery } from '../../src/workflows/messages';
 import { answer } from '../helpers/decide';
-import { pendingFor, type Run, SHORT_GATES, scriptRuns, withPatch } from '../helpers/patch-run';
+import { pendingFor, type Run, SHORT_GATES, scriptRuns, scriptStarted, withPatch } from '../helpers/patch-run';
 import { useSimEnvironment } from '../helpers/sim-env';
 import { waitFor } from '../helpers/sim-patch';
 
@@ -78,7 +78,7 @@ describe('maintenance windows', { timeout: 300_000 }, () => {
       sim.env,
       { masters: 1, agents: 4 },
       async (r) => {
-        await waitFor(() => scriptRuns(r.cluster, r.cluster.agents[0]!.id) > 0, 'the first agent to start', 120_000);
+        await scriptStarted(r.cluster, r.cluster.agents[0]!.id, 'the first agent to start');
         // The window closes in 4 s and opens again 15 s later.
         const closesAt = Date.now() + 4_000;
         const opensAt = closesAt + 15_000;

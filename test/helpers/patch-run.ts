@@ -133,3 +133,8 @@ export async function progressTo(r: Run, fn: () => boolean, what: string): Promi
 export function scriptRuns(c: SimCluster, node: string): number {
   return c.truth().hosts[node]?.scriptRuns ?? 0;
 }
+
+/** Until the node's script has started on the host (ground truth), within a liveness bound. */
+export async function scriptStarted(c: SimCluster, node: string, what: string): Promise<void> {
+  await waitFor(() => scriptRuns(c, node) > 0, what, 120_000);
+}

@@ -37,14 +37,16 @@ async function replayAll(workflowsPath: string): Promise<{ file: string; error?:
   return results;
 }
 
-test('every history has its workflow id in index.json', () => {
+test('every history has its workflow id in index.json', { timeout: 10_000 }, () => {
   assert.deepEqual(
     files.filter((f) => !index[f]),
     []
   );
 });
 
-test('the recorded histories cover a plain patch, a retried master, a pause, a continue-as-new, and node workflows', () => {
+test('the recorded histories cover a plain patch, a retried master, a pause, a continue-as-new, and node workflows', {
+  timeout: 10_000,
+}, () => {
   for (const name of ['plain', 'master-retry', 'pause-resume', 'continue-as-new']) {
     assert.ok(
       files.some((f) => f.startsWith(`${name}.patchCluster.`)),
@@ -58,7 +60,7 @@ test('the recorded histories cover a plain patch, a retried master, a pause, a c
   );
 });
 
-test('every recorded history replays against today’s workflows', async () => {
+test('every recorded history replays against today’s workflows', { timeout: 300_000 }, async () => {
   const results = await replayAll(require.resolve('../../src/workflows'));
   assert.equal(results.length, files.length);
   assert.deepEqual(
@@ -67,7 +69,9 @@ test('every recorded history replays against today’s workflows', async () => {
   );
 });
 
-test('a deliberately non-deterministic change fails the replay of every patchCluster history', async () => {
+test('a deliberately non-deterministic change fails the replay of every patchCluster history', {
+  timeout: 300_000,
+}, async () => {
   const results = await replayAll(require.resolve('./nondeterministic-workflows'));
   const cluster = results.filter((r) => r.file.includes('.patchCluster.'));
   assert.ok(cluster.length >= 5);

@@ -27,7 +27,7 @@ function result(node: string, outcome: NodeResult['outcome'], extra: Partial<Nod
   };
 }
 
-describe('PatchState', () => {
+describe('PatchState', { timeout: 10_000 }, () => {
   test('a new patch: every node pending, phase plan, the plan policy in force', () => {
     const s = fresh({ policy: { agentConcurrency: 3 } });
     assert.equal(s.phase, 'plan');
@@ -261,7 +261,7 @@ describe('PatchState', () => {
   });
 });
 
-describe('closePatch', () => {
+describe('closePatch', { timeout: 10_000 }, () => {
   test('every node patched: succeeded, phase done', () => {
     const s = fresh({ masters: 1, agents: 1 });
     for (const n of s.status.nodes) n.state = 'patched';
