@@ -9,6 +9,7 @@ export type FaultOf<K extends FaultKind> = Extract<Fault, { kind: K }>;
 const KINDS: readonly FaultKind[] = [
   'script-exit',
   'script-hang',
+  'script-slow',
   'ssh-drop',
   'ssh-refuse',
   'host-key-change',
@@ -50,6 +51,10 @@ export function parseFault(value: unknown): Fault {
     case 'script-hang':
       num('times', false);
       phase();
+      break;
+    case 'script-slow':
+      num('ms', true);
+      num('times', false);
       break;
     case 'ssh-drop':
       num('afterMs', true);
@@ -120,6 +125,14 @@ export class FaultSet {
     if (fault.times === undefined) return;
     fault.times--;
     if (fault.times <= 0) this.remove(fault);
+  }
+
+  /** How long this run of the script takes on this host when a `script-slow` fault says so (consumed). */
+  takeScriptDuration(): number | undefined {
+    const f = this.find('script-slow');
+    if (!f) return undefined;
+    this.consume(f);
+    return f.ms;
   }
 
   /** The script fault for this run, consumed now (a run sees it once). */

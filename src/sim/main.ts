@@ -225,7 +225,7 @@ function faultCommand(done: (code: number) => void): Command {
     .argument('<node>', 'node id, e.g. master-127.42.7.11')
     .argument(
       '<kind>',
-      'script-exit | script-hang | ssh-drop | ssh-refuse | host-key-change | unit-never-returns | exhibitor-never-converges | cockroach-never-catches-up | wrong-version-after-patch | endpoint'
+      'script-exit | script-hang | script-slow | ssh-drop | ssh-refuse | host-key-change | unit-never-returns | exhibitor-never-converges | cockroach-never-catches-up | wrong-version-after-patch | endpoint'
     )
     .argument('[json]', "the fault's other fields, e.g. '{\"code\": 3}'")
     .action(async (node: string, kind: string, json: string | undefined, o: { dir: string }) => {

@@ -38,6 +38,8 @@ export type Fault =
   | { kind: 'script-exit'; code: number; at?: ScriptPhase; times?: number }
   /** The node patch script hangs at phase `at` (default 'fetch'). */
   | { kind: 'script-hang'; at?: ScriptPhase; times?: number }
+  /** This host's script takes `ms` in all (a slow package fetch: hosts differ), not the cluster's scriptMs. */
+  | { kind: 'script-slow'; ms: number; times?: number }
   /**
    * Drop the TCP connection `afterMs` after a command starts, while it still runs (the remote process
    * keeps running). `times` drops (default 1); `match`: only commands containing this text.

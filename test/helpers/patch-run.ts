@@ -3,13 +3,13 @@
  * activities on a worker against the real dev server, with the helpers the tests read it with.
  */
 import assert from 'node:assert/strict';
-import { WorkflowFailedError, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowFailedError, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Plan } from '../../src/shared/plan';
 import type { NodeResult, NodeStatus, PatchReport, PendingDecision } from '../../src/shared/status';
 import type { SimCluster, SimOptions } from '../../src/sim';
 import { nodeStatusQuery, statusQuery } from '../../src/workflows/messages';
-import type { patchCluster } from '../../src/workflows/patch-cluster';
+import type { PatchClusterInput, patchCluster } from '../../src/workflows/patch-cluster';
 import { type Env, patchWorker, simWithPlan, waitFor } from './sim-patch';
 import { uniqueTaskQueue } from './temporal';
 
@@ -26,7 +26,7 @@ export interface Run {
   taskQueue: string;
   cluster: SimCluster;
   plan: Plan;
-  h: WorkflowHandle<typeof patchCluster>;
+  h: WorkflowHandleWithFirstExecutionRunId<typeof patchCluster>;
   workflowId: string;
 }
 
@@ -37,7 +37,9 @@ export async function withPatch(
   fn: (r: Run) => Promise<void>,
   gates: Partial<Plan['policy']['gates']> = SHORT_GATES,
   /** Change the cluster or the plan before the patch starts (e.g. a host already patched). */
-  prepare?: (cluster: SimCluster, plan: Plan) => void
+  prepare?: (cluster: SimCluster, plan: Plan) => void,
+  /** The rest of the workflow's input (e.g. a small rolloverAfterNodes). */
+  input: Omit<PatchClusterInput, 'plan'> = {}
 ): Promise<void> {
   const { cluster, plan } = await simWithPlan(
     { masters: 1, agents: 2, ...opts },
@@ -52,7 +54,7 @@ export async function withPatch(
       const h = await env.client.workflow.start<typeof patchCluster>('patchCluster', {
         taskQueue,
         workflowId,
-        args: [{ plan }],
+        args: [{ plan, ...input }],
       });
       try {
         await fn({ taskQueue, cluster, plan, h, workflowId });

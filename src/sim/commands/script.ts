@@ -21,7 +21,7 @@ export function scriptStart(ctx: CmdContext): CmdResult {
   const fault = host.faults.takeScriptFault();
   const wrong = host.faults.find('wrong-version-after-patch');
   const newVersion = wrong?.dcosVersion ?? toVersion;
-  const total = env.timings.scriptMs;
+  const total = host.faults.takeScriptDuration() ?? env.timings.scriptMs;
   const vars: Record<string, string> = {
     SIM_FETCH_S: secs(total * 0.4),
     SIM_SWAP_S: secs(total * 0.45),
