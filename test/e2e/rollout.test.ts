@@ -7,7 +7,15 @@ import { describe, test } from 'node:test';
 import type { Plan } from '../../src/shared/plan';
 import { setPolicyUpdate, statusQuery } from '../../src/workflows/messages';
 import { answer } from '../helpers/decide';
-import { pendingFor, type Run, SHORT_GATES, scriptRuns, scriptStarted, withPatch } from '../helpers/patch-run';
+import {
+  pendingFor,
+  type Run,
+  SHORT_GATES,
+  scriptRuns,
+  scriptSpan,
+  scriptStarted,
+  withPatch,
+} from '../helpers/patch-run';
 import { useSimEnvironment } from '../helpers/sim-env';
 import { waitFor } from '../helpers/sim-patch';
 
@@ -15,15 +23,7 @@ const sim = useSimEnvironment();
 
 /** Each agent's script runs (start, end), in plan order. */
 function runsOf(r: Run) {
-  const runs = r.cluster.truth().scriptRuns;
-  return r.cluster.agents.map((a) => {
-    const mine = runs.filter((x) => x.node === a.id);
-    return {
-      id: a.id,
-      start: Math.min(...mine.map((x) => x.startedAt)),
-      end: Math.max(...mine.map((x) => x.endedAt ?? Infinity)),
-    };
-  });
+  return r.cluster.agents.map((a) => ({ id: a.id, ...scriptSpan(r.cluster, a.id) }));
 }
 
 describe('the canary ramp', { timeout: 300_000 }, () => {

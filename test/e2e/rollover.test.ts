@@ -8,7 +8,7 @@ import { describe, test } from 'node:test';
 import type { Plan } from '../../src/shared/plan';
 import type { SimCluster } from '../../src/sim';
 import { abortSignal } from '../../src/workflows/messages';
-import { failedReport, type Run, SHORT_GATES, withPatch } from '../helpers/patch-run';
+import { failedReport, type Run, SHORT_GATES, scriptSpan, withPatch } from '../helpers/patch-run';
 import { useSimEnvironment } from '../helpers/sim-env';
 import { waitFor } from '../helpers/sim-patch';
 
@@ -25,8 +25,7 @@ function slowFirstAgent(cluster: SimCluster, plan: Plan): void {
 }
 
 function runOf(r: Run, id: string): { start: number; end: number } {
-  const mine = r.cluster.truth().scriptRuns.filter((x) => x.node === id);
-  return { start: Math.min(...mine.map((x) => x.startedAt)), end: Math.max(...mine.map((x) => x.endedAt ?? Infinity)) };
+  return scriptSpan(r.cluster, id);
 }
 
 async function continuedAsNew(r: Run): Promise<boolean> {

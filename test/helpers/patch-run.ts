@@ -140,3 +140,9 @@ export function scriptRuns(c: SimCluster, node: string): number {
 export async function scriptStarted(c: SimCluster, node: string, what: string): Promise<void> {
   await waitFor(() => scriptRuns(c, node) > 0, what, 120_000);
 }
+
+/** When a host's script first started and last ended (ground truth; Infinity while one still runs). */
+export function scriptSpan(cluster: SimCluster, node: string): { start: number; end: number } {
+  const mine = cluster.truth().scriptRuns.filter((x) => x.node === node);
+  return { start: Math.min(...mine.map((x) => x.startedAt)), end: Math.max(...mine.map((x) => x.endedAt ?? Infinity)) };
+}
