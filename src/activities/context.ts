@@ -68,6 +68,11 @@ export const keepActivitiesAlive: ActivityInterceptorsFactory = (ctx) => ({
   },
 });
 
+/** This activity's attempt number (1 outside an activity). */
+export function activityAttempt(): number {
+  return current()?.info.attempt ?? 1;
+}
+
 /** What this activity's previous attempt heartbeated last (undefined on a first attempt, or outside an activity). */
 export function lastHeartbeat<T>(): T | undefined {
   return current()?.info.heartbeatDetails as T | undefined;

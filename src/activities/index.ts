@@ -10,6 +10,7 @@
  * - gates, node-health: the runbook's health checks after a node's script (one at a time, or
  *   all of a node's at once under one stability hold)
  * - cluster lock: who holds it, and whether that patch still runs
+ * - node workflow: the end of a node workflow handed over at continue-as-new
  * - notify: one webhook message (never blocking the patch)
  */
 export { takeBackups } from './backups';
@@ -37,6 +38,7 @@ export {
   stageScript,
 } from './node';
 export { gateNodeHealthy } from './node-health';
+export { awaitNodeWorkflow } from './node-workflow';
 export { sendNotification } from './notify';
 export { runPreflight } from './preflight';
 export { prestageScript } from './prestage';

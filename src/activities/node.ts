@@ -19,7 +19,8 @@ import type {
 import { FailureTypes } from '../shared/failure-types';
 import type { NodeRole } from '../shared/plan';
 import { ensureWritableDir, fetchScriptLines, journalTail, shq } from '../shared/shell';
-import { activitySignal, beat, recordScriptRun } from './context';
+import { patchIsRunning } from './cluster-lock';
+import { activityAttempt, activitySignal, beat, recordScriptRun } from './context';
 import { excerpt, nodeScriptUrlProblem, parseDcosVersion, parseRoles } from './parsers';
 import { prestagedDir } from './prestage';
 import { describeRun, type RunPaths, runPaths, SCRIPT_NAME, startOrAttach } from './remote-run';
@@ -300,6 +301,7 @@ export async function runPatchScript(
   runKey: RunKey,
   timeoutMs: number
 ): Promise<ScriptRunResult> {
+  await refuseIfPatchGone(target, runKey);
   const r = await startOrAttach(target, scriptUrl, runKey, {
     timeoutMs,
     signal: activitySignal(),
@@ -308,6 +310,21 @@ export async function runPatchScript(
   if (r.startedAtMs && r.finishedAtMs)
     recordScriptRun(target.node.role, (r.finishedAtMs - r.startedAtMs) / 1000, r.exitCode);
   return r;
+}
+
+/**
+ * An agent's node workflow outlives its patch's continue-as-new, so a terminated patch does not
+ * cancel it: no script starts once the patch is gone. A retry still attaches to a run it claimed.
+ */
+async function refuseIfPatchGone(target: NodeTarget, runKey: RunKey): Promise<void> {
+  const owner = runKey.patchWorkflowId;
+  if (!owner || (await patchIsRunning(owner))) return;
+  if (activityAttempt() > 1 && (await describeRun(target, runKey, activitySignal())).state !== 'not-started') return;
+  throw nonRetryable(
+    `${target.node.id}: the patch ${owner} is no longer running (terminated?): dcos_node_upgrade.sh is not started for it`,
+    FailureTypes.PatchGone,
+    { host: target.node.id, step: 'run dcos_node_upgrade.sh' }
+  );
 }
 
 /** For abort reporting: has the script for this run key not started, is it running, or finished (exit code)? */

@@ -30,6 +30,7 @@ import type {
 } from './activity-types';
 import type { NotifyMessage } from './notify-message';
 import type { NotifyHook } from './plan';
+import type { NodeWorkflowEnd } from './status';
 
 export interface PatchActivities {
   surveyNodes(targets: NodeTarget[], newConfigPath: string): Promise<SurveyEntry[]>;
@@ -55,6 +56,7 @@ export interface PatchActivities {
   gateAgentTasksReconciled(input: GateInput): Promise<GateResult>;
   readAgentBaseline(input: Pick<GateInput, 'target' | 'masters'>): Promise<AgentBaseline>;
   patchIsRunning(workflowId: string): Promise<boolean>;
+  awaitNodeWorkflow(workflowId: string): Promise<NodeWorkflowEnd>;
   inspectClusterLock(lockWorkflowId: string): Promise<LockHolder>;
   sendNotification(hook: NotifyHook, message: NotifyMessage): Promise<{ status: number }>;
   deployCanary(target: CanaryTarget): Promise<CanaryDeployed>;

@@ -39,6 +39,12 @@ export interface RunKey {
    * script finished with exit 0 takes that result instead of running the script again.
    */
   earlierAttempts?: string[];
+  /**
+   * The patchCluster workflow this run belongs to. Agents outlive a continue-as-new (they are not
+   * cancelled with the run that started them), so they are not cancelled by a terminate either:
+   * no script starts once this workflow is gone.
+   */
+  patchWorkflowId?: string;
 }
 
 export interface ScriptRunResult {

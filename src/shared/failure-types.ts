@@ -30,6 +30,8 @@ export const FailureTypes = {
   TasksLost: 'TasksLost',
   /** The workload canary could not be deployed healthy, or Marathon refused it: the workflow asks. */
   CanaryFailed: 'CanaryFailed',
+  /** The patch this node workflow belongs to is no longer running (terminated): no script starts for it. */
+  PatchGone: 'PatchGone',
 
   // ---- transport and setup problems seen by activities ----
   /** The host is not in known_hosts: non-retryable, add its key after checking it. */

@@ -249,3 +249,6 @@ export interface PatchReport {
   /** Operator decisions in the order they were taken. */
   decisions: { atMs: number; subject: string; decision: Decision; checks?: string[]; question?: string }[];
 }
+
+/** How a node workflow handed over at continue-as-new ended, read by the run that adopted it. */
+export type NodeWorkflowEnd = { result: NodeResult } | { ended: { message: string; cancelled: boolean } };

@@ -70,6 +70,16 @@ export const bootstrapStep = proxyActivities<PatchActivities>({
 });
 
 /**
+ * The end of a node workflow handed over at continue-as-new: as long as the node takes (its own
+ * workflow bounds it), retried for as long as the worker or the server is away.
+ */
+export const nodeWorkflowWait = proxyActivities<Pick<PatchActivities, 'awaitNodeWorkflow'>>({
+  startToCloseTimeout: '24 hours',
+  heartbeatTimeout: LOST_WORKER,
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s' },
+});
+
+/**
  * The node patch script: detached on the host, so a lost worker only loses the watcher. A retry
  * attaches to the run in progress (the activity's own marker check), never starts it twice.
  */

@@ -83,6 +83,7 @@ export class NodeRun {
       workflowId: workflowInfo().workflowId,
       attempt: input.attempt,
       ...(input.earlierAttempts?.length ? { earlierAttempts: input.earlierAttempts } : {}),
+      ...(workflowInfo().parent ? { patchWorkflowId: workflowInfo().parent!.workflowId } : {}),
     };
     this.hostSteps = patched(LOCAL_HOST_STEPS_PATCH) ? (localHostStep as unknown as typeof hostStep) : hostStep;
     const startedAtMs = Date.now();

@@ -1,9 +1,12 @@
 /**
  * Running one node: its patchNode child workflow, in its own cancellation scope (an abort cancels
- * it and it reports the state its script was left in); the state records the result.
+ * it and it reports the state its script was left in); the state records the result. An agent
+ * can outlive the run that started it (continue-as-new hands it over): the next run adopts it and
+ * waits for its end through an activity.
  */
 import {
   CancellationScope,
+  getExternalWorkflowHandle,
   isCancellation,
   ParentClosePolicy,
   startChild,
@@ -11,13 +14,22 @@ import {
 } from '@temporalio/workflow';
 import type { NodeSpec } from '../shared/plan';
 import type { NodeResult } from '../shared/status';
+import { nodeWorkflowWait } from './activities';
 import { appsUnhealthyBefore } from './health-baseline';
 import { type PatchNodeInput, patchNode } from './patch-node';
-import { type PatchRun, targetOf } from './patch-run';
+import { type NodeInFlight, type PatchRun, targetOf } from './patch-run';
 import { nodeLabel } from './patch-state';
 
-/** The node's next attempt, to its end: its result, or undefined when the child ended without one. */
-export async function runNode(run: PatchRun, node: NodeSpec, scriptUrl: string): Promise<NodeResult | undefined> {
+/**
+ * The node's next attempt, to its end: its result, or undefined when the child ended without one.
+ * `outlivesRun`: the child is abandoned, not cancelled, when this run closes (continue-as-new).
+ */
+export async function runNode(
+  run: PatchRun,
+  node: NodeSpec,
+  scriptUrl: string,
+  outlivesRun = false
+): Promise<NodeResult | undefined> {
   const { state, plan } = run;
   const { attempt, workflowId, earlierAttempts } = state.nodeStarted(node);
   const input: PatchNodeInput = {
@@ -38,23 +50,62 @@ export async function runNode(run: PatchRun, node: NodeSpec, scriptUrl: string):
   const ranges = state.status.baseline?.cockroachUnderreplicated;
   if (plan.policy.health === 'baseline' && ranges) input.cockroachUnderreplicatedBefore = ranges;
   const scope = new CancellationScope();
-  run.inflight.set(node.id, scope);
+  // Handed over only once the server has started it: a start still in flight dies with the run.
+  const entry: NodeInFlight = { cancel: () => scope.cancel(), handsOver: false };
+  run.inflight.set(node.id, entry);
   run.childrenThisRun += 1;
   try {
     const result = await scope.run(async () => {
       const child = await startChild(patchNode, {
         workflowId,
         args: [input],
-        parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+        parentClosePolicy: outlivesRun ? ParentClosePolicy.ABANDON : ParentClosePolicy.REQUEST_CANCEL,
         workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
         staticSummary: `${nodeLabel(node)} · patch ${plan.fromVersion} → ${plan.toVersion} (attempt ${attempt})`,
       });
+      entry.handsOver = outlivesRun;
       return await child.result();
     });
     state.nodeFinished(node, result);
     return result;
   } catch (err) {
     state.nodeEnded(node, (err as Error).message, isCancellation(err));
+    return undefined;
+  } finally {
+    run.inflight.delete(node.id);
+  }
+}
+
+/**
+ * A node workflow the run before handed over (the state says `patching`, with its workflow id):
+ * wait for its end and record it, as runNode does. An abort cancels it by its id, once.
+ */
+export async function adoptNode(run: PatchRun, node: NodeSpec): Promise<NodeResult | undefined> {
+  const { state } = run;
+  const workflowId = state.node(node.id).workflowId!;
+  let cancelled = false;
+  const cancel = () => {
+    if (cancelled) return;
+    cancelled = true;
+    // Already closed is fine: the wait below reports how it ended.
+    getExternalWorkflowHandle(workflowId)
+      .cancel()
+      .catch(() => undefined);
+  };
+  run.inflight.set(node.id, { cancel, handsOver: true });
+  try {
+    const end = await nodeWorkflowWait.awaitNodeWorkflow.executeWithOptions(
+      { summary: `${nodeLabel(node)} · wait for ${workflowId} (handed over at continue-as-new)` },
+      [workflowId]
+    );
+    if ('result' in end) {
+      state.nodeFinished(node, end.result);
+      return end.result;
+    }
+    state.nodeEnded(node, end.ended.message, end.ended.cancelled);
+    return undefined;
+  } catch (err) {
+    state.nodeEnded(node, `its end could not be read: ${(err as Error).message}`, isCancellation(err));
     return undefined;
   } finally {
     run.inflight.delete(node.id);

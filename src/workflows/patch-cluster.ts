@@ -79,7 +79,7 @@ function openRun(input: PatchClusterInput): PatchRun {
     details: (text: string) => setCurrentDetails(text),
     phaseEntered: (phase) => upsertSearchAttributes([{ key: DcosPatchPhase, value: phase }]),
     abortRequested: () => {
-      for (const scope of inflight.values()) scope.cancel();
+      for (const node of inflight.values()) node.cancel();
     },
     nodeDone: metrics.nodeDone,
     pendingChanged: metrics.pending,

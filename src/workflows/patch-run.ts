@@ -1,8 +1,7 @@
 /**
  * One run of patchCluster (up to its next continue-as-new): the plan, the state, and the nodes in
- * flight, each in its own cancellation scope so an abort can cancel them.
+ * flight, each of which an abort can cancel.
  */
-import type { CancellationScope } from '@temporalio/workflow';
 import type { BootstrapResult, NodeTarget, PreflightResult } from '../shared/activity-types';
 import type { NodeSpec, Plan } from '../shared/plan';
 import type { PatchMetrics } from './metrics';
@@ -10,10 +9,18 @@ import type { Notifier } from './notifier';
 import type { CarriedState } from './patch-carry';
 import type { PatchState } from './patch-state';
 
+/** A node workflow in flight: started by this run, or handed over by the run before. */
+export interface NodeInFlight {
+  /** Asks the node workflow to stop (an abort): it reports the state its script was left in. */
+  cancel(): void;
+  /** It outlives this run's continue-as-new: the next run adopts it (agents, once started). */
+  handsOver: boolean;
+}
+
 export interface PatchRun {
   plan: Plan;
   state: PatchState;
-  inflight: Map<string, CancellationScope>;
+  inflight: Map<string, NodeInFlight>;
   /** Node workflows started in this run (the rollover counts them). */
   childrenThisRun: number;
   /** Roll the history over after this many node workflows in one run. */

@@ -9,6 +9,7 @@ const implemented: PatchActivities = activities;
 test('the activities module exports exactly the contract activities, all functions', { timeout: 10_000 }, () => {
   const expected = [
     'agentDownSince',
+    'awaitNodeWorkflow',
     'collectDiagnostics',
     'deployCanary',
     'describeRemoteRun',

@@ -7,6 +7,7 @@
 import { ApplicationFailure, heartbeat, sleep } from '@temporalio/activity';
 import { Worker } from '@temporalio/worker';
 import { inspectClusterLock, patchIsRunning } from '../../src/activities/cluster-lock';
+import { awaitNodeWorkflow } from '../../src/activities/node-workflow';
 import { sendNotification } from '../../src/activities/notify';
 import type { PatchActivities } from '../../src/shared/activity-contract';
 import type {
@@ -105,9 +106,11 @@ export class StubCluster {
         return { gate: name, passed: true, polls, observation: `${name} held`, tookMs: Date.now() - started };
       };
     return {
-      // The cluster lock talks to the real Temporal server only, notifications to a real receiver: the real activities.
+      // The cluster lock and a handed-over node's end talk to the real Temporal server only,
+      // notifications to a real receiver: the real activities.
       patchIsRunning,
       inspectClusterLock,
+      awaitNodeWorkflow,
       sendNotification,
       deployCanary: async () => {
         throw new Error('the CLI stub cluster has no canary');

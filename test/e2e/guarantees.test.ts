@@ -9,6 +9,7 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
+import type { NodeResult } from '../../src/shared/status';
 import type { SimCluster } from '../../src/sim';
 import { pauseSignal, resumeSignal, statusQuery } from '../../src/workflows/messages';
 import type { patchCluster } from '../../src/workflows/patch-cluster';
@@ -237,6 +238,37 @@ describe('one patch per cluster', () => {
       const report = await next.result();
       assert.equal(report.outcome, 'succeeded');
       assert.equal(r.cluster.truth().hosts[r.cluster.masters[0]!.id]!.maxConcurrentScriptRuns, 1);
+    });
+  });
+});
+
+describe('a terminated patch starts no script', () => {
+  test('an agent whose node workflow outlives its terminated patch (agents are abandoned, not cancelled, for continue-as-new) does not start its script', {
+    timeout: 180_000,
+  }, async () => {
+    await withPatch(sim.env, { masters: 1, agents: 1 }, async (r) => {
+      const m = r.cluster.masters[0]!.id;
+      const a = r.cluster.agents[0]!.id;
+      await waitFor(
+        () => r.cluster.truth().scriptRuns.some((s) => s.node === m && s.endedAt !== undefined),
+        'the master script to end'
+      );
+      // Hold the agent before its script: its host steps retry through the refused connections.
+      r.cluster.inject(a, { kind: 'ssh-refuse', forMs: 10_000 });
+      const child = sim.env.client.workflow.getHandle(`${r.workflowId}/${a}/attempt-1`);
+      await waitFor(
+        async () =>
+          (await child.describe().then(
+            (d) => d.status.name,
+            () => 'none'
+          )) === 'RUNNING',
+        "the agent's node workflow to start"
+      );
+      assert.equal(scriptRuns(r.cluster, a), 0, 'the agent is still before its script');
+      await r.h.terminate('operator terminated it from the Web UI');
+      const result = (await child.result()) as NodeResult;
+      assert.equal(scriptRuns(r.cluster, a), 0, 'no script started on the agent after its patch was terminated');
+      assert.notEqual(result.outcome, 'patched', result.summary);
     });
   });
 });

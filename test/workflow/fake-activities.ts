@@ -6,6 +6,7 @@
 
 import { ApplicationFailure, cancellationSignal, heartbeat, sleep } from '@temporalio/activity';
 import { inspectClusterLock, patchIsRunning } from '../../src/activities/cluster-lock';
+import { awaitNodeWorkflow } from '../../src/activities/node-workflow';
 import { sendNotification } from '../../src/activities/notify';
 import type { PatchActivities } from '../../src/shared/activity-contract';
 import type {
@@ -77,9 +78,11 @@ export class FakeCluster {
         };
       };
     return {
-      // The cluster lock talks to the real Temporal server only, notifications to a real receiver: the real activities.
+      // The cluster lock and a handed-over node's end talk to the real Temporal server only,
+      // notifications to a real receiver: the real activities.
       patchIsRunning,
       inspectClusterLock,
+      awaitNodeWorkflow,
       sendNotification,
       async deployCanary(t) {
         if (c.canary.failDeploy > 0) {

@@ -5,15 +5,21 @@
  * can be retried while the window runs, and before the phase ends the patch asks once about the
  * agents that failed within the budget (retry them / finish). The history
  * stays bounded: once the server suggests it (or after `rolloverAfterNodes` children), the
- * window stops starting agents and the patch continues as new when the last one is back.
+ * window stops starting agents and the patch continues as new with the agents in flight: they
+ * outlive the run (abandoned, not cancelled) and the next run adopts them, so the window never
+ * drains down to its slowest agent. (Histories from before that drain the window first.)
  */
-import { condition, workflowInfo } from '@temporalio/workflow';
+import { condition, patched, workflowInfo } from '@temporalio/workflow';
 import type { NodeSpec } from '../../shared/plan';
-import { runNode } from '../node-runner';
+import type { NodeResult } from '../../shared/status';
+import { adoptNode, runNode } from '../node-runner';
 import type { PatchRun } from '../patch-run';
 import { sleepUntilWindow } from '../waits';
 
 export type AgentsEnd = 'finished' | 'roll-over';
+
+/** Agents started from here on outlive a continue-as-new (see the header). */
+const AGENTS_OUTLIVE_ROLLOVER = 'agents-outlive-rollover';
 
 export async function agents(run: PatchRun): Promise<AgentsEnd> {
   const { state } = run;
@@ -22,7 +28,7 @@ export async function agents(run: PatchRun): Promise<AgentsEnd> {
     state.doing('agents: waiting for the node script to be pre-staged on every agent');
     await run.prestaging;
   }
-  const window = new AgentWindow(run);
+  const window = new AgentWindow(run, patched(AGENTS_OUTLIVE_ROLLOVER));
   while (true) {
     // No agent starts unless it can finish inside a maintenance window (else the patch waits).
     state.windowOpened(Date.now());
@@ -32,6 +38,7 @@ export async function agents(run: PatchRun): Promise<AgentsEnd> {
     if (window.size === 0 && window.allStarted() && state.askAboutFailedAgents()) continue;
     if (window.size === 0 && (state.aborting || window.allStarted())) return 'finished';
     if (window.size === 0 && window.wantsRollover()) return 'roll-over';
+    if (window.readyToRollOver()) return 'roll-over';
     await window.untilSomethingChanges();
   }
 }
@@ -40,8 +47,29 @@ class AgentWindow {
   private readonly running = new Set<Promise<void>>();
   private readonly all: NodeSpec[];
 
-  constructor(private readonly run: PatchRun) {
+  constructor(
+    private readonly run: PatchRun,
+    private readonly handOver: boolean
+  ) {
     this.all = run.state.agents();
+    // Agents the run before handed over, still running: they count in the window until they end.
+    for (const agent of this.all) {
+      if (run.state.node(agent.id).state === 'patching' && !run.inflight.has(agent.id)) {
+        this.track(agent, adoptNode(run, agent));
+      }
+    }
+  }
+
+  /** A rollover is due and every agent in flight can go with it (never while aborting). */
+  readyToRollOver(): boolean {
+    return !this.run.state.aborting && this.wantsRollover() && this.canHandOver();
+  }
+
+  /** Every agent in flight can be handed to the next run (none is still being started). */
+  private canHandOver(): boolean {
+    if (!this.handOver) return false;
+    for (const node of this.run.inflight.values()) if (!node.handsOver) return false;
+    return true;
   }
 
   get size(): number {
@@ -83,12 +111,17 @@ class AgentWindow {
     while (this.hasRoom()) {
       const agent = this.next()!;
       state.ramp.started(agent.id);
-      const p: Promise<void> = runNode(this.run, agent, this.run.state.status.scriptUrl ?? '').then((r) => {
-        this.running.delete(p);
-        if (!r || r.outcome === 'failed') this.run.state.agentFailed(agent.id, r?.failedStep);
-      });
-      this.running.add(p);
+      this.track(agent, runNode(this.run, agent, state.status.scriptUrl ?? '', this.handOver));
     }
+  }
+
+  /** The agent counts in the window until it ends; a failure goes to the failure budget. */
+  private track(agent: NodeSpec, end: Promise<NodeResult | undefined>): void {
+    const p: Promise<void> = end.then((r) => {
+      this.running.delete(p);
+      if (!r || r.outcome === 'failed') this.run.state.agentFailed(agent.id, r?.failedStep);
+    });
+    this.running.add(p);
   }
 
   showProgress(): void {
@@ -114,7 +147,12 @@ class AgentWindow {
     // Also wake once the window is empty and nothing is left (the closing question was answered).
     await sleepUntilWindow(
       state,
-      () => this.size < before || this.hasRoom() || state.aborting || (before === 0 && this.allStarted())
+      () =>
+        this.size < before ||
+        this.hasRoom() ||
+        state.aborting ||
+        (before === 0 && this.allStarted()) ||
+        this.readyToRollOver()
     );
     if (!state.aborting) return;
     for (const s of inflight.values()) s.cancel();
