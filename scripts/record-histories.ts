@@ -3,7 +3,8 @@
  * current workflows on the simulator — a plain patch, a master that failed and was retried, a
  * pause and resume, a continue-as-new, the operator's controls (a ramp, a window, webhooks, an
  * agent retried within the budget), a workload canary across continue-as-new with an incident
- * approved — each patchCluster run and one patchNode child of each.
+ * approved, agents in flight handed over at a continue-as-new — each patchCluster run and one
+ * patchNode child of each.
  *
  *   npm run record-histories            (a dev server of its own, or TEMPORAL_TEST_ADDRESS)
  *   npm run record-histories -- --prefix v3 --only operator   (add one case beside the others)
@@ -30,8 +31,8 @@ interface Scenario {
   masters: 1 | 3;
   agents: number;
   rolloverAfterNodes?: number;
-  /** Change the plan before the patch starts. */
-  prepare?: (plan: Plan) => void;
+  /** Change the plan (or the cluster) before the patch starts. */
+  prepare?: (plan: Plan, cluster: SimCluster) => void;
   /** Steer the patch while it runs. */
   steer?: (h: Handle, cluster: SimCluster) => Promise<void>;
   /** The child whose history is kept too. */
@@ -140,11 +141,23 @@ const SCENARIOS: Scenario[] = [
     rolloverAfterNodes: 2,
     child: (c) => `${c.agents[3]!.id}/attempt-1`,
   },
+  {
+    // Agents in flight handed to the next run (a slow first agent still running at the rollover).
+    name: 'hand-over',
+    masters: 1,
+    agents: 5,
+    rolloverAfterNodes: 2,
+    prepare: (plan, cluster) => {
+      plan.policy.agentConcurrency = 2;
+      cluster.inject(cluster.agents[0]!.id, { kind: 'script-slow', ms: 8_000 });
+    },
+    child: (c) => `${c.agents[0]!.id}/attempt-1`,
+  },
 ];
 
 async function record(env: Env, s: Scenario): Promise<void> {
   const { cluster, plan } = await simWithPlan({ masters: s.masters, agents: s.agents }, { agentConcurrency: 1 });
-  s.prepare?.(plan);
+  s.prepare?.(plan, cluster);
   const taskQueue = `record-${s.name}-${Date.now()}`;
   const worker = await patchWorker(env.nativeConnection, taskQueue);
   try {

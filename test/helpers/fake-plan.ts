@@ -21,7 +21,8 @@ export function fakePlan(
 ): Plan {
   return {
     source: '/plans/fake.yaml',
-    cluster: opts.cluster ?? 'fake',
+    // One cluster per test file (each its own process): files running side by side do not share a cluster lock.
+    cluster: opts.cluster ?? `fake-${process.pid}`,
     variant: 'open',
     fromVersion: opts.from ?? '2.1.4',
     toVersion: opts.to ?? '2.1.5',
