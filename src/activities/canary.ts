@@ -20,6 +20,7 @@ import { FailureTypes } from '../shared/failure-types';
 import { canaryDnsName } from '../shared/plan';
 import { assessCanary, type CanaryLook, type CanaryTask } from './canary-look';
 import { activitySignal, beat, lastHeartbeat } from './context';
+import { firstMasterAnswer } from './first-master';
 import { type DcosEndpoint, requestNode } from './http';
 import type { NodeWrite } from './node-curl';
 import { excerpt } from './parsers';
@@ -72,20 +73,19 @@ async function askMasters(
   write?: NodeWrite,
   signal?: AbortSignal
 ): Promise<Answer> {
-  const problems: string[] = [];
-  for (const m of t.masters) {
-    try {
-      const r = await requestNode({ node: m, ssh: t.ssh, http: t.http }, which, path, REQUEST_MS, write, signal);
-      if (r.status < 500) return { status: r.status, body: r.body, master: m.address };
-      problems.push(`${m.address}: HTTP ${r.status}`);
-    } catch (err) {
-      if (isNonRetryable(err) || signal?.aborted) throw err;
-      problems.push(`${m.address}: ${errorText(err)}`);
-    }
-  }
-  throw retryable(`no master answered ${which} ${path} (${problems.join('; ')})`, FailureTypes.HttpUnavailable, {
-    seen: problems.join('; '),
-  });
+  const r = await firstMasterAnswer<Answer>(
+    t.masters,
+    async (m) => {
+      const a = await requestNode({ node: m, ssh: t.ssh, http: t.http }, which, path, REQUEST_MS, write, signal);
+      return a.status < 500
+        ? { answer: { status: a.status, body: a.body, master: m.address } }
+        : { problem: `HTTP ${a.status}` };
+    },
+    signal ? { signal } : {}
+  );
+  if (r.ok) return r.value;
+  const seen = r.problems.join('; ');
+  throw retryable(`no master answered ${which} ${path} (${seen})`, FailureTypes.HttpUnavailable, { seen });
 }
 
 function parse(a: Answer, what: string): unknown {

@@ -12,6 +12,7 @@ import { FailureTypes } from '../shared/failure-types';
 import type { NodeSpec } from '../shared/plan';
 import { shq } from '../shared/shell';
 import { activitySignal, beat, recordGateWait } from './context';
+import { firstMasterAnswer } from './first-master';
 import { getNodeJson } from './http';
 import {
   agentBaselineOf,
@@ -373,17 +374,11 @@ async function marathonApps(
   masters: NodeSpec[],
   via: MasterRoute
 ): Promise<{ ok: true; apps: AppHealth[] } | { ok: false; observation: string }> {
-  const problems: string[] = [];
-  for (const m of masters) {
-    try {
-      const body = await getNodeJson({ node: m, ...via }, 'marathon', '/v2/apps', HTTP_PROBE_MS);
-      return { ok: true, apps: parseAppHealth(body) };
-    } catch (err) {
-      if (isNonRetryable(err)) throw err;
-      problems.push(`${m.address}: ${errorText(err)}`);
-    }
-  }
-  return { ok: false, observation: `Marathon's /v2/apps did not answer (${problems.join('; ')})` };
+  const r = await firstMasterAnswer(masters, async (m) => ({
+    answer: parseAppHealth(await getNodeJson({ node: m, ...via }, 'marathon', '/v2/apps', HTTP_PROBE_MS)),
+  }));
+  if (r.ok) return { ok: true, apps: r.value };
+  return { ok: false, observation: `Marathon's /v2/apps did not answer (${r.problems.join('; ')})` };
 }
 
 export function agentTasksProbe(input: GateInput): Probe {

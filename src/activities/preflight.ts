@@ -41,6 +41,7 @@ import type { NodeSpec, Plan, SecurityMode } from '../shared/plan';
 import { bootstrapEndpoint } from './bootstrap';
 import { activitySignal } from './context';
 import { Heartbeats, mapLimit, onceMoreIfDropped } from './fan-out';
+import { firstMasterAnswer } from './first-master';
 import { cockroachCertsDir, cockroachStatusCommand } from './gates';
 import { type DcosEndpoint, getNodeJson } from './http';
 import { parseExhibitorStatus, parseMesosMetrics } from './parsers';
@@ -249,18 +250,24 @@ async function clusterFindings(
 async function marathonApps(
   plan: Plan
 ): Promise<Answer<{ apps: ReturnType<typeof parseMarathonApps>; health: AppHealth[] }>> {
-  const errors: string[] = [];
   const signal = activitySignal();
-  for (const m of plan.masters) {
-    const target = { node: m, ssh: plan.ssh, http: plan.http };
-    const a = await answer(async () => {
-      const body = await getNodeJson(target, 'marathon', '/v2/apps', HTTP_TIMEOUT_MS, signal);
-      return { apps: parseMarathonApps(body), health: parseAppHealth(body) };
-    });
-    if (a.ok) return a;
-    errors.push(a.error);
-  }
-  return { ok: false, error: errors.join('; ') || 'the plan lists no masters' };
+  const r = await firstMasterAnswer(
+    plan.masters,
+    async (m) => {
+      const body = await getNodeJson(
+        { node: m, ssh: plan.ssh, http: plan.http },
+        'marathon',
+        '/v2/apps',
+        HTTP_TIMEOUT_MS,
+        signal
+      );
+      return { answer: { apps: parseMarathonApps(body), health: parseAppHealth(body) } };
+    },
+    { ...(signal ? { signal } : {}), stopsAt: () => false }
+  );
+  return r.ok
+    ? { ok: true, value: r.value }
+    : { ok: false, error: r.problems.join('; ') || 'the plan lists no masters' };
 }
 
 /** `cockroach node status --ranges` on the first master where it answers (the runbook's command, on the node). */
@@ -269,21 +276,22 @@ async function cockroachStatus(
   targetOf: (n: NodeSpec) => NodeTarget
 ): Promise<{ ok: true; text: string; master: string } | { ok: false; error: string }> {
   const certs = plan.variant === 'open' ? 'insecure' : cockroachCertsDir(plan.fromVersion);
-  const errors: string[] = [];
-  for (const m of plan.masters) {
-    try {
-      const r = await runCommand(targetOf(m), cockroachStatusCommand(certs), {
+  const signal = activitySignal();
+  const r = await firstMasterAnswer<string>(
+    plan.masters,
+    async (m) => {
+      const run = await runCommand(targetOf(m), cockroachStatusCommand(certs), {
         timeoutMs: HTTP_TIMEOUT_MS * 3,
-        signal: activitySignal(),
+        ...(signal ? { signal } : {}),
         label: 'cockroach node status --ranges',
       });
-      if (r.exitCode === 0) return { ok: true, text: r.stdout, master: m.id };
-      errors.push(`${m.id}: exit ${r.exitCode} ${(r.stderr || r.stdout).trim().split('\n')[0] ?? ''}`);
-    } catch (err) {
-      errors.push(`${m.id}: ${errorText(err)}`);
-    }
-  }
-  return { ok: false, error: errors.join('; ') || 'the plan lists no masters' };
+      if (run.exitCode === 0) return { answer: run.stdout };
+      return { problem: `exit ${run.exitCode} ${(run.stderr || run.stdout).trim().split('\n')[0] ?? ''}` };
+    },
+    { ...(signal ? { signal } : {}), name: (m) => m.id, stopsAt: () => false }
+  );
+  if (r.ok) return { ok: true, text: r.value, master: r.master.id };
+  return { ok: false, error: r.problems.join('; ') || 'the plan lists no masters' };
 }
 
 async function answer<T>(fn: () => Promise<T>): Promise<Answer<T>> {
