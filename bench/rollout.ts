@@ -6,7 +6,7 @@
  * cluster; samples the `status` query during the agent phase; SIGKILLs the worker once mid-agents
  * and starts another; then prints one table and writes JSON under bench/results/.
  *
- *   tsx bench/rollout.ts [--sizes 20/5,100/20,1000/50] [--gates short,default] [--probes ssh|http] [--no-kill] [--profile-worker DIR]
+ *   tsx bench/rollout.ts [--sizes 20/5,100/20,1000/50] [--gates short,default] [--probes ssh|http] [--no-kill] [--rollover-after N] [--profile-worker DIR]
  *   npm run bench -- rollout                       (5,000 agents: --sizes 5000/100, opt-in)
  *
  * Gate profiles: short = poll 500 ms × 3 stable polls (the simulator's pace); default = the
@@ -88,6 +88,9 @@ function idealS(agents: number, concurrency: number, g: GateTimings, t: Required
   const agent = (t.scriptMs + t.agentReregisterMs + t.taskReconcileMs) / 1000 + hold;
   return t.generatorMs / 1000 + 3 * master + Math.ceil(agents / concurrency) * agent;
 }
+
+/** `--rollover-after N`: continue-as-new every N node workflows (the server's own suggestion comes at thousands). */
+const ROLLOVER_AFTER = Number(arg('rollover-after', '0'));
 
 /** `--profile-worker <dir>`: the worker writes a V8 CPU profile there when it stops (SIGTERM at the end). */
 const PROFILE_DIR = process.argv.includes('--profile-worker') ? arg('profile-worker', '') : '';
@@ -177,7 +180,11 @@ async function runOne(
     const workflowId = `bench-rollout-${agents}-${gatesName}-${Date.now()}`;
     const t0 = Date.now();
     const simCpu0 = selfAndChildrenCpuS();
-    const handle = await client.workflow.start('patchCluster', { taskQueue, workflowId, args: [{ plan }] });
+    const handle = await client.workflow.start('patchCluster', {
+      taskQueue,
+      workflowId,
+      args: [{ plan, ...(ROLLOVER_AFTER ? { rolloverAfterNodes: ROLLOVER_AFTER } : {}) }],
+    });
     const latencies: number[] = [];
     const inFlight: number[] = [];
     let agentsFrom = 0;
