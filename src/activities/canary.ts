@@ -81,7 +81,7 @@ async function askMasters(
         ? { answer: { status: a.status, body: a.body, master: m.address } }
         : { problem: `HTTP ${a.status}` };
     },
-    signal ? { signal } : {}
+    { signal }
   );
   if (r.ok) return r.value;
   const seen = r.problems.join('; ');

@@ -11,7 +11,7 @@ export type MasterReply<T> = { answer: T } | { problem: string };
 export type FirstAnswer<T> = { ok: true; value: T; master: NodeSpec } | { ok: false; problems: string[] };
 
 export interface AskOptions {
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
   /** How a master is named in the problems (default: its address). */
   name?: (m: NodeSpec) => string;
   /** Errors that end the round at once (default: non-retryable ones, e.g. a host key mismatch). */

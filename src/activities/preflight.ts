@@ -263,7 +263,7 @@ async function marathonApps(
       );
       return { answer: { apps: parseMarathonApps(body), health: parseAppHealth(body) } };
     },
-    { ...(signal ? { signal } : {}), stopsAt: () => false }
+    { signal, stopsAt: () => false }
   );
   return r.ok
     ? { ok: true, value: r.value }
@@ -288,7 +288,7 @@ async function cockroachStatus(
       if (run.exitCode === 0) return { answer: run.stdout };
       return { problem: `exit ${run.exitCode} ${(run.stderr || run.stdout).trim().split('\n')[0] ?? ''}` };
     },
-    { ...(signal ? { signal } : {}), name: (m) => m.id, stopsAt: () => false }
+    { signal, name: (m) => m.id, stopsAt: () => false }
   );
   if (r.ok) return { ok: true, text: r.value, master: r.master.id };
   return { ok: false, error: r.problems.join('; ') || 'the plan lists no masters' };

@@ -79,11 +79,12 @@ export class NodeRun {
   constructor(readonly input: PatchNodeInput) {
     const node = input.target.node;
     this.label = nodeLabel(node);
+    const { workflowId, parent } = workflowInfo();
     this.runKey = {
-      workflowId: workflowInfo().workflowId,
+      workflowId,
       attempt: input.attempt,
       ...(input.earlierAttempts?.length ? { earlierAttempts: input.earlierAttempts } : {}),
-      ...(workflowInfo().parent ? { patchWorkflowId: workflowInfo().parent!.workflowId } : {}),
+      ...(parent ? { patchWorkflowId: parent.workflowId } : {}),
     };
     this.hostSteps = patched(LOCAL_HOST_STEPS_PATCH) ? (localHostStep as unknown as typeof hostStep) : hostStep;
     const startedAtMs = Date.now();

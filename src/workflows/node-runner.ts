@@ -13,7 +13,7 @@ import {
   WorkflowIdReusePolicy,
 } from '@temporalio/workflow';
 import type { NodeSpec } from '../shared/plan';
-import type { NodeResult } from '../shared/status';
+import type { NodeResult, NodeWorkflowEnd } from '../shared/status';
 import { nodeWorkflowWait } from './activities';
 import { appsUnhealthyBefore } from './health-baseline';
 import { type PatchNodeInput, patchNode } from './patch-node';
@@ -52,9 +52,8 @@ export async function runNode(
   const scope = new CancellationScope();
   // Handed over only once the server has started it: a start still in flight dies with the run.
   const entry: NodeInFlight = { cancel: () => scope.cancel(), handsOver: false };
-  run.inflight.set(node.id, entry);
   run.childrenThisRun += 1;
-  try {
+  return await untilEnded(run, node, entry, async () => {
     const result = await scope.run(async () => {
       const child = await startChild(patchNode, {
         workflowId,
@@ -66,14 +65,8 @@ export async function runNode(
       entry.handsOver = outlivesRun;
       return await child.result();
     });
-    state.nodeFinished(node, result);
-    return result;
-  } catch (err) {
-    state.nodeEnded(node, (err as Error).message, isCancellation(err));
-    return undefined;
-  } finally {
-    run.inflight.delete(node.id);
-  }
+    return { result };
+  });
 }
 
 /**
@@ -81,8 +74,7 @@ export async function runNode(
  * wait for its end and record it, as runNode does. An abort cancels it by its id, once.
  */
 export async function adoptNode(run: PatchRun, node: NodeSpec): Promise<NodeResult | undefined> {
-  const { state } = run;
-  const workflowId = state.node(node.id).workflowId!;
+  const workflowId = run.state.node(node.id).workflowId!;
   let cancelled = false;
   const cancel = () => {
     if (cancelled) return;
@@ -92,22 +84,37 @@ export async function adoptNode(run: PatchRun, node: NodeSpec): Promise<NodeResu
       .cancel()
       .catch(() => undefined);
   };
-  run.inflight.set(node.id, { cancel, handsOver: true });
-  try {
-    const end = await nodeWorkflowWait.awaitNodeWorkflow.executeWithOptions(
+  return await untilEnded(run, node, { cancel, handsOver: true }, () =>
+    nodeWorkflowWait.awaitNodeWorkflow.executeWithOptions(
       { summary: `${nodeLabel(node)} · wait for ${workflowId} (handed over at continue-as-new)` },
       [workflowId]
-    );
-    if ('result' in end) {
-      state.nodeFinished(node, end.result);
-      return end.result;
-    }
-    state.nodeEnded(node, end.ended.message, end.ended.cancelled);
-    return undefined;
+    )
+  );
+}
+
+/**
+ * The node is in flight (an abort reaches it through `entry`) until `end` settles; the state
+ * records its result, or that its workflow ended without one.
+ */
+async function untilEnded(
+  run: PatchRun,
+  node: NodeSpec,
+  entry: NodeInFlight,
+  end: () => Promise<NodeWorkflowEnd>
+): Promise<NodeResult | undefined> {
+  run.inflight.set(node.id, entry);
+  let how: NodeWorkflowEnd;
+  try {
+    how = await end();
   } catch (err) {
-    state.nodeEnded(node, `its end could not be read: ${(err as Error).message}`, isCancellation(err));
-    return undefined;
+    how = { ended: { message: (err as Error).message, cancelled: isCancellation(err) } };
   } finally {
     run.inflight.delete(node.id);
   }
+  if ('result' in how) {
+    run.state.nodeFinished(node, how.result);
+    return how.result;
+  }
+  run.state.nodeEnded(node, how.ended.message, how.ended.cancelled);
+  return undefined;
 }
