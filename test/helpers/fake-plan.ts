@@ -3,7 +3,9 @@ import { DEFAULT_POLICY, DEFAULT_PORTS, type NodeRole, type NodeSpec, type Plan 
 
 function nodes(role: NodeRole, prefix: string, count: number): NodeSpec[] {
   return Array.from({ length: count }, (_, i) => {
-    const address = `${prefix}.${i + 1}`;
+    // 10.0.1.1…254, then 10.1.1.1… for a plan of thousands (the input check refuses 10.0.1.255).
+    const address =
+      i < 254 ? `${prefix}.${i + 1}` : `${prefix.replace(/^10\.0\./, '10.')}.${Math.floor(i / 254)}.${(i % 254) + 1}`;
     return { id: `${role}-${address}`, role, address, sshPort: 22, ports: DEFAULT_PORTS };
   });
 }

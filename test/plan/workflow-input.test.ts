@@ -9,6 +9,8 @@ import { WorkflowFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import { closeAllSsh } from '../../src/activities/ssh';
 import { isHostAddress, planInputProblems } from '../../src/shared/plan-input';
+import { refuseBadInput } from '../../src/workflows/input-check';
+import { fakePlan } from '../helpers/fake-plan';
 import { withPatch } from '../helpers/patch-run';
 import type { Env } from '../helpers/sim-patch';
 import { startTestEnvironment } from '../helpers/temporal';
@@ -141,5 +143,30 @@ describe('the rules of the input check', () => {
     ])
       assert.ok(fields.includes(f), `${f} in ${fields.join(', ')}`);
     assert.match(problems.find((p) => p.field === 'ssh.connectTimeout')!.problem, /from 500 ms to 300000 ms/);
+  });
+});
+
+describe('the refusal of a plan with thousands of bad fields', () => {
+  test('names the first problems and how many more, within a few KiB (it is stored in the history)', () => {
+    const plan = fakePlan({ agents: 5_000 });
+    for (const a of plan.agents) a.address = `-${a.address}`;
+    const err = (() => {
+      try {
+        refuseBadInput(plan);
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    })();
+    assert.ok(err instanceof ApplicationFailure, String(err));
+    assert.equal(err.type, 'InvalidPlan');
+    assert.match(err.message, /agents\[0\]\.host: /);
+    assert.match(err.message, /and 4,9\d\d more/);
+    assert.match(err.message, /dcos-patch check plan\.yaml/);
+    assert.ok(err.message.length < 4_096, `message of ${err.message.length} characters`);
+    assert.ok(
+      JSON.stringify(err.details).length < 64 * 1024,
+      `details of ${JSON.stringify(err.details).length} characters`
+    );
   });
 });
