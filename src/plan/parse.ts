@@ -32,6 +32,7 @@ import {
   type Variant,
 } from '../shared/plan';
 import { MAX_AGENT_CONCURRENCY, MAX_FAILURE_BUDGET } from '../shared/plan-input';
+import { nodeId } from '../shared/plan-wire';
 import { rampProblem } from '../shared/ramp';
 import { NODE_CA_BUNDLE, NODE_EXHIBITOR_TLS_DIR } from '../shared/remote-paths';
 import { readCanary } from './canary';
@@ -522,10 +523,6 @@ function readNodes(
     }
   });
   return nodes;
-}
-
-export function nodeId(role: NodeRole, address: string): string {
-  return `${role}-${address}`;
 }
 
 function nodeSpec(role: NodeRole, address: string, sshPort: number, ports: NodePorts): NodeSpec {

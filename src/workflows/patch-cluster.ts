@@ -21,6 +21,8 @@
  *   fail with `PatchIncomplete` (the report is in the failure's details), an abort with `PatchAborted`.
  */
 import { CancellationScope, log, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
+import type { Plan } from '../shared/plan';
+import { expandPlan } from '../shared/plan-wire';
 import { DcosCluster, DcosFromVersion, DcosPatchPhase, DcosToVersion } from '../shared/search-attributes';
 import type { PatchReport } from '../shared/status';
 import { CanaryWatch } from './canary';
@@ -42,14 +44,15 @@ import { survey } from './phases/survey';
 export type { PatchClusterInput } from './patch-run';
 
 export async function patchCluster(input: PatchClusterInput): Promise<PatchReport> {
-  const run = openRun(input);
+  const plan = expandPlan(input.plan);
+  const run = openRun(input, plan);
   installControl(run.state);
   return await CancellationScope.nonCancellable(async () => {
     if (!input.carried) {
       // Started by hand (`temporal workflow start`), the input never went through the plan
       // check: check it again before anything reaches a host.
-      refuseBadInput(input.plan);
-      await takeClusterLock(input.plan.cluster, input.lockCheckEveryMs);
+      refuseBadInput(plan);
+      await takeClusterLock(plan.cluster, input.lockCheckEveryMs);
       announce(run);
     }
     await survey(run);
@@ -68,8 +71,7 @@ export async function patchCluster(input: PatchClusterInput): Promise<PatchRepor
 }
 
 /** This run's state (new, or carried over by continue-as-new), its effects wired to Temporal. */
-function openRun(input: PatchClusterInput): PatchRun {
-  const { plan } = input;
+function openRun(input: PatchClusterInput, plan: Plan): PatchRun {
   const workflowId = workflowInfo().workflowId;
   const inflight: PatchRun['inflight'] = new Map();
   const metrics = patchMetrics(plan.cluster);

@@ -4,6 +4,7 @@
  */
 import type { BootstrapResult, NodeTarget, PreflightResult } from '../shared/activity-types';
 import type { NodeSpec, Plan } from '../shared/plan';
+import type { WirePlan } from '../shared/plan-wire';
 import type { PatchMetrics } from './metrics';
 import type { Notifier } from './notifier';
 import type { CarriedState } from './patch-carry';
@@ -42,7 +43,8 @@ export function targetOf(plan: Plan, node: NodeSpec): NodeTarget {
 }
 
 export interface PatchClusterInput {
-  plan: Plan;
+  /** The plan, compact (compactPlan) or in full (`dcos-patch check --json`). */
+  plan: WirePlan;
   /** Set by continue-as-new only. */
   carried?: CarriedState;
   /** Roll the history over after this many node workflows in one run (tests use a small number). */

@@ -81,13 +81,15 @@ export class PatchState {
 
   /** The state a continue-as-new carried over. */
   static resume(plan: Plan, carried: CarriedState, workflowId: string, effects: PatchEffects = {}): PatchState {
-    const status = { ...carried.status, nodes: unpackNodes(plan, carried.status.nodes, workflowId) };
+    const nodes = unpackNodes(plan, carried.status.nodes, workflowId, carried.status.startedAtMs);
+    const status = { ...carried.status, nodes };
     return new PatchState(plan, status, carried.decisions, effects);
   }
 
   /** What the next run needs (nodes packed: the history keeps payloads small). */
   carry(): CarriedState {
-    return { status: { ...this.status, nodes: packNodes(this.status.nodes) }, decisions: this.decisions };
+    const nodes = packNodes(this.status.nodes, this.status.startedAtMs);
+    return { status: { ...this.status, nodes }, decisions: this.decisions };
   }
 
   // ---- reads ------------------------------------------------------------------------------------

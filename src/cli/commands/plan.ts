@@ -15,6 +15,7 @@ import { checkPlanFile } from '../../plan/check';
 import { formatFinding } from '../../plan/findings';
 import { checkResultJson, renderCheck } from '../../plan/render';
 import type { Plan } from '../../shared/plan';
+import { compactPlan } from '../../shared/plan-wire';
 import { DcosCluster, DcosFromVersion, DcosPatchPhase, DcosToVersion } from '../../shared/search-attributes';
 import type { patchCluster } from '../../workflows/patch-cluster';
 import type { CliContext } from '../connection';
@@ -92,7 +93,8 @@ export async function startCommand(ctx: CliContext, io: Io, planPath: string, op
     const handle = await client.workflow.start<typeof patchCluster>('patchCluster', {
       workflowId,
       taskQueue: ctx.taskQueue,
-      args: [{ plan }],
+      // Compact: a 5,000-agent plan in full is over Temporal's 512 KiB payload warning.
+      args: [{ plan: compactPlan(plan) }],
       // Never two runs of one id: a concurrent start fails here and attaches below.
       workflowIdConflictPolicy: 'FAIL',
       // Never re-run an id that already ran (see the module comment; --rerun picks a new id).

@@ -7,6 +7,7 @@ import type { PatchReport } from '../../shared/status';
 import { releaseClusterLock } from '../lock';
 import { closePatch } from '../patch-outcome';
 import type { PatchClusterInput, PatchRun } from '../patch-run';
+import { rolloverInput } from '../rollover-input';
 
 export async function close(run: PatchRun): Promise<PatchReport> {
   await condition(allHandlersFinished);
@@ -31,10 +32,7 @@ export async function close(run: PatchRun): Promise<PatchReport> {
 export async function rollOver(run: PatchRun, input: PatchClusterInput): Promise<never> {
   run.state.status.generation += 1;
   await condition(allHandlersFinished);
-  return await continueAsNew<(i: PatchClusterInput) => Promise<PatchReport>>({
-    plan: run.plan,
-    carried: { ...run.state.carry(), notifyQueues: run.notifier.carry() },
-    rolloverAfterNodes: input.rolloverAfterNodes,
-    lockCheckEveryMs: input.lockCheckEveryMs,
-  });
+  return await continueAsNew<(i: PatchClusterInput) => Promise<PatchReport>>(
+    rolloverInput(run.state, run.notifier.carry(), input)
+  );
 }

@@ -1,0 +1,74 @@
+/**
+ * What a 5,000-agent patch stores in its history: the workflow input (the plan) and the state a
+ * continue-as-new carries must stay under Temporal's 512 KiB payload warning (the full plan was
+ * 867 KB and the carried state 1.45 MB), and the compact forms must lose nothing.
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { compactPlan, expandPlan } from '../../src/shared/plan-wire';
+import type { NodeResult } from '../../src/shared/status';
+import { PatchState } from '../../src/workflows/patch-state';
+import { rolloverInput } from '../../src/workflows/rollover-input';
+import { fakePlan } from '../helpers/fake-plan';
+
+const PAYLOAD_WARNING = 512 * 1024;
+
+/** A state in which every node went through a turn, as it is late in a big patch. */
+function patchedState(agents: number): PatchState {
+  const plan = fakePlan({ masters: 3, agents });
+  const s = PatchState.begin(plan, 'wf-big');
+  for (const node of [...plan.masters, ...plan.agents]) {
+    const { attempt } = s.nodeStarted(node);
+    const r: NodeResult = {
+      node: node.id,
+      role: node.role,
+      outcome: 'patched',
+      attempt,
+      summary: 'patched',
+      gates: [],
+      startedAtMs: 0,
+      finishedAtMs: 0,
+      versionBefore: '2.1.4',
+      versionAfter: '2.1.5',
+    };
+    s.nodeFinished(node, r);
+  }
+  return s;
+}
+
+const json = (v: unknown) => JSON.parse(JSON.stringify(v));
+
+describe('payloads of a 5,000-agent patch', { timeout: 60_000 }, () => {
+  test('the plan as the workflow input is under the payload warning', () => {
+    const size = JSON.stringify({ plan: compactPlan(fakePlan({ agents: 5_000 })) }).length;
+    assert.ok(size < PAYLOAD_WARNING / 4, `input of ${size} bytes`);
+  });
+
+  test('the continue-as-new input (plan and carried state) is under the payload warning', () => {
+    const s = patchedState(5_000);
+    const size = JSON.stringify(rolloverInput(s, undefined, {})).length;
+    assert.ok(size < PAYLOAD_WARNING / 2, `continue-as-new input of ${size} bytes`);
+  });
+
+  test('the compact plan expands to the plan it was made from, overrides kept', () => {
+    const plan = fakePlan({ masters: 3, agents: 5, publicAgents: 2 });
+    plan.agents[1]!.sshPort = 2222;
+    plan.agents[2]!.ports = { ...plan.agents[2]!.ports, mesosAgent: 5052 };
+    plan.masters[0]!.id = 'master-one';
+    assert.deepEqual(expandPlan(json(compactPlan(plan))), plan);
+    assert.deepEqual(expandPlan(plan), plan, 'a full plan (as `check --json` prints it) is taken as is');
+  });
+
+  test('the carried state resumes to the same status (a failed node, decisions, attempt logs kept)', () => {
+    const s = patchedState(20);
+    const plan = fakePlan({ masters: 3, agents: 20 });
+    const failing = plan.agents[3]!;
+    s.nodeStarted(failing);
+    s.nodeEnded(failing, 'worker lost', false);
+    const pending = plan.agents.at(-1)!;
+    s.node(pending.id).note = 'survey: host unreachable';
+    const input = json(rolloverInput(s, undefined, {}));
+    const resumed = PatchState.resume(expandPlan(input.plan), input.carried, 'wf-big');
+    assert.deepEqual(json(resumed.status), json(s.status));
+  });
+});
