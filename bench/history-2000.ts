@@ -11,6 +11,7 @@ import { Client, Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
+import { compactPlan } from '../src/shared/plan-wire';
 import { ALL_SEARCH_ATTRIBUTES } from '../src/shared/search-attributes';
 import type { PatchReport } from '../src/shared/status';
 import { fakePlan } from '../test/helpers/fake-plan';
@@ -48,7 +49,11 @@ async function main(): Promise<void> {
     const workflowId = `bench-history-${Date.now()}`;
     const t0 = performance.now();
     const report: PatchReport = await worker.runUntil(
-      env.client.workflow.execute('patchCluster', { taskQueue: 'bench-history', workflowId, args: [{ plan }] })
+      env.client.workflow.execute('patchCluster', {
+        taskQueue: 'bench-history',
+        workflowId,
+        args: [{ plan: compactPlan(plan) }],
+      })
     );
     const wallMs = performance.now() - t0;
 
@@ -56,15 +61,7 @@ async function main(): Promise<void> {
     const client = new Client({ connection });
     const runs: { runId: string; events: number; bytes: number; maxPayload: number }[] = [];
     for await (const w of client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) {
-      const history = await client.workflow.getHandle(workflowId, w.runId).fetchHistory();
-      let bytes = 0;
-      let maxPayload = 0;
-      for (const ev of history.events ?? []) {
-        const size = temporal.api.history.v1.HistoryEvent.encode(ev).finish().length;
-        bytes += size;
-        maxPayload = Math.max(maxPayload, size);
-      }
-      runs.push({ runId: w.runId, events: history.events?.length ?? 0, bytes, maxPayload });
+      runs.push({ runId: w.runId, ...(await measureRun(connection, workflowId, w.runId)) });
     }
     await connection.close();
 
@@ -92,6 +89,34 @@ async function main(): Promise<void> {
   } finally {
     await env.teardown();
   }
+}
+
+/** One run's history, read in small pages: one page of a big run can pass gRPC's 4 MB message limit. */
+async function measureRun(
+  connection: Connection,
+  workflowId: string,
+  runId: string
+): Promise<{ events: number; bytes: number; maxPayload: number }> {
+  let events = 0;
+  let bytes = 0;
+  let maxPayload = 0;
+  let nextPageToken: Uint8Array | undefined;
+  do {
+    const page = await connection.workflowService.getWorkflowExecutionHistory({
+      namespace: 'default',
+      execution: { workflowId, runId },
+      maximumPageSize: 100,
+      nextPageToken,
+    });
+    for (const ev of page.history?.events ?? []) {
+      const size = temporal.api.history.v1.HistoryEvent.encode(ev).finish().length;
+      events += 1;
+      bytes += size;
+      maxPayload = Math.max(maxPayload, size);
+    }
+    nextPageToken = page.nextPageToken?.length ? page.nextPageToken : undefined;
+  } while (nextPageToken);
+  return { events, bytes, maxPayload };
 }
 
 main().catch((err) => {

@@ -20,6 +20,7 @@ import {
 import type { BackupsResult, NodeTarget, PlanInput } from '../shared/activity-types';
 import { FailureTypes } from '../shared/failure-types';
 import type { Plan } from '../shared/plan';
+import { expandPlan } from '../shared/plan-wire';
 import { activityRun, activitySignal } from './context';
 import { Heartbeats } from './fan-out';
 import { exhibitorProbe, pollUntilStable } from './gates';
@@ -34,10 +35,10 @@ const MAX_CONVERGE_MS = 10 * 60_000;
 export const BACKUP_TOOL_MISSING = 'BackupToolMissing';
 export const BACKUP_FAILED = 'BackupFailed';
 
-export async function takeBackups({ plan }: PlanInput): Promise<BackupsResult> {
+export async function takeBackups(input: PlanInput): Promise<BackupsResult> {
   const heartbeats = new Heartbeats();
   try {
-    return await backups(plan, heartbeats);
+    return await backups(expandPlan(input.plan), heartbeats);
   } finally {
     heartbeats.stop();
   }

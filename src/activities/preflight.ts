@@ -38,6 +38,7 @@ import type { NodeTarget, PlanInput, PreflightFinding, PreflightResult } from '.
 import { runsIamDatabase } from '../shared/dcos-releases';
 import { FailureTypes } from '../shared/failure-types';
 import type { NodeSpec, Plan, SecurityMode } from '../shared/plan';
+import { expandPlan } from '../shared/plan-wire';
 import { bootstrapEndpoint } from './bootstrap';
 import { activitySignal } from './context';
 import { Heartbeats, mapLimit, onceMoreIfDropped } from './fan-out';
@@ -76,10 +77,10 @@ class Progress extends Heartbeats {
  * The preflight report for the plan's cluster: findings in catalog order, then host order.
  * Never throws for what it finds; only a cancelled activity ends it early.
  */
-export async function runPreflight({ plan }: PlanInput): Promise<PreflightResult> {
+export async function runPreflight(input: PlanInput): Promise<PreflightResult> {
   const progress = new Progress();
   try {
-    return await preflight(plan, progress);
+    return await preflight(expandPlan(input.plan), progress);
   } finally {
     progress.stop();
   }

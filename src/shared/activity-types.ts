@@ -4,6 +4,7 @@
  * certificates are paths on the worker machine.
  */
 import type { CanarySpec, HttpAuth, NodeRole, NodeSpec, Plan, SshSettings } from './plan';
+import type { WirePlan } from './plan-wire';
 
 /** Everything an activity needs to reach one node over SSH and HTTP. */
 export interface NodeTarget {
@@ -176,9 +177,12 @@ export interface BootstrapInput {
 /** One host's answer in a survey: its state, or why it could not be read. */
 export type SurveyEntry = NodeState | { node: string; error: string };
 
-/** Preflight and backups read the whole plan (one activity each, not per node). */
+/**
+ * Preflight and backups read the whole plan (one activity each, not per node), in the compact
+ * form the workflow input has (a full plan is read too): the full one is 867 KB at 5,000 agents.
+ */
 export interface PlanInput {
-  plan: Plan;
+  plan: WirePlan;
 }
 
 export interface PreflightFinding {

@@ -41,6 +41,8 @@ export class FakeCluster {
   maxAgentsAtOnce = 0;
   preflight: PreflightFinding[] = [];
   scriptMs = 50;
+  /** The largest input each activity was called with, in JSON bytes (what the history stores). */
+  inputBytes = new Map<string, number>();
   /** The workload canary: deployed/removed counts, and incidents the next watches report (one list per watch). */
   canary = { deployed: 0, removed: 0, watches: 0, failDeploy: 0, incidents: [] as CanaryIncident[][] };
   constructor(
@@ -57,7 +59,20 @@ export class FakeCluster {
     return [...this.hosts.entries()].filter(([id, h]) => id.startsWith(prefix) && h.running).length;
   }
 
+  /** The stand-ins, each recording the size of the input it was called with. */
   activities(): PatchActivities {
+    const acts = this.standIns();
+    for (const [name, fn] of Object.entries(acts) as [string, (...a: unknown[]) => Promise<unknown>][]) {
+      (acts as unknown as Record<string, unknown>)[name] = (...args: unknown[]) => {
+        const bytes = JSON.stringify(args).length;
+        this.inputBytes.set(name, Math.max(bytes, this.inputBytes.get(name) ?? 0));
+        return fn(...args);
+      };
+    }
+    return acts;
+  }
+
+  private standIns(): PatchActivities {
     const c = this;
     const gate =
       (name: string) =>

@@ -4,12 +4,16 @@
  * 867 KB and the carried state 1.45 MB), and the compact forms must lose nothing.
  */
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
 import { compactPlan, expandPlan } from '../../src/shared/plan-wire';
 import type { NodeResult } from '../../src/shared/status';
 import { PatchState } from '../../src/workflows/patch-state';
 import { rolloverInput } from '../../src/workflows/rollover-input';
 import { fakePlan } from '../helpers/fake-plan';
+import { startTestEnvironment, uniqueTaskQueue, workflowBundle } from '../helpers/temporal';
+import { FakeCluster } from './fake-activities';
 
 const PAYLOAD_WARNING = 512 * 1024;
 
@@ -70,5 +74,50 @@ describe('payloads of a 5,000-agent patch', { timeout: 60_000 }, () => {
     const input = json(rolloverInput(s, undefined, {}));
     const resumed = PatchState.resume(expandPlan(input.plan), input.carried, 'wf-big');
     assert.deepEqual(json(resumed.status), json(s.status));
+  });
+});
+
+describe('activity inputs of a 5,000-agent patch', { timeout: 180_000 }, () => {
+  let env: TestWorkflowEnvironment;
+  before(async () => {
+    env = await startTestEnvironment();
+  });
+  after(async () => {
+    await env?.teardown();
+  });
+
+  test('preflight, backups and the generator get inputs no bigger than the compact plan', async () => {
+    const plan = fakePlan({ masters: 3, agents: 5_000 });
+    const c = new FakeCluster(
+      [...plan.masters, ...plan.agents].map((n) => n.id),
+      '2.1.4',
+      '2.1.5'
+    );
+    const taskQueue = uniqueTaskQueue('payload');
+    const worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue,
+      workflowBundle: await workflowBundle(require.resolve('../../src/workflows')),
+      activities: c.activities(),
+    });
+    const compactBytes = JSON.stringify({ plan: compactPlan(plan) }).length;
+    await worker.runUntil(async () => {
+      const handle = await env.client.workflow.start('patchCluster', {
+        taskQueue,
+        workflowId: `payload-${taskQueue}`,
+        args: [{ plan: compactPlan(plan) }],
+      });
+      const end = Date.now() + 150_000;
+      const seen = () => ['runPreflight', 'takeBackups', 'prepareBootstrap'].every((a) => c.inputBytes.has(a));
+      while (!seen() && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+      await handle.terminate('measured');
+    });
+    for (const name of ['runPreflight', 'takeBackups', 'prepareBootstrap']) {
+      const bytes = c.inputBytes.get(name);
+      assert.ok(bytes !== undefined, `${name} was called`);
+      assert.ok(bytes <= compactBytes + 1024, `${name} input of ${bytes} bytes (compact plan ${compactBytes})`);
+    }
+    const largest = Math.max(...c.inputBytes.values());
+    assert.ok(largest < PAYLOAD_WARNING / 4, `largest activity input ${largest} bytes`);
   });
 });

@@ -8,6 +8,7 @@
 import { patched } from '@temporalio/workflow';
 import type { BootstrapInput } from '../../shared/activity-types';
 import type { Plan } from '../../shared/plan';
+import { compactPlan } from '../../shared/plan-wire';
 import { bootstrapStep, clusterStep } from '../activities';
 import type { PatchRun } from '../patch-run';
 
@@ -21,7 +22,9 @@ function kept<T>(p: Promise<T>): Promise<T> {
 }
 
 export function runPreflightStep(plan: Plan): Promise<Awaited<ReturnType<typeof clusterStep.runPreflight>>> {
-  return clusterStep.runPreflight.executeWithOptions({ summary: 'preflight checks (read-only)' }, [{ plan }]);
+  return clusterStep.runPreflight.executeWithOptions({ summary: 'preflight checks (read-only)' }, [
+    { plan: compactPlan(plan) },
+  ]);
 }
 
 export function runBootstrapStep(plan: Plan): Promise<Awaited<ReturnType<typeof bootstrapStep.prepareBootstrap>>> {

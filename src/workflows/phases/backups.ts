@@ -1,4 +1,5 @@
 /** Backups: a ZooKeeper snapshot and the IAM database, before any master is touched. */
+import { compactPlan } from '../../shared/plan-wire';
 import { clusterStep } from '../activities';
 import type { PatchRun } from '../patch-run';
 import { holdIfPaused, stepOrAsk } from '../waits';
@@ -17,7 +18,9 @@ export async function backups(run: PatchRun): Promise<void> {
   }
   state.doing('taking backups before the first master is touched');
   const taken = await stepOrAsk(state, 'backups', 'the backups', () =>
-    clusterStep.takeBackups.executeWithOptions({ summary: 'backups: ZooKeeper snapshot / IAM database' }, [{ plan }])
+    clusterStep.takeBackups.executeWithOptions({ summary: 'backups: ZooKeeper snapshot / IAM database' }, [
+      { plan: compactPlan(plan) },
+    ])
   );
   if (taken) state.note(`backups: ${taken.summary}`);
 }
