@@ -13,8 +13,8 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { compactPlan } from '../src/shared/plan-wire';
 import { ALL_SEARCH_ATTRIBUTES } from '../src/shared/search-attributes';
-import type { PatchReport } from '../src/shared/status';
 import { fakePlan } from '../test/helpers/fake-plan';
+import { asReport } from '../test/helpers/report';
 import { FakeCluster } from '../test/workflow/fake-activities';
 
 const WARN = { events: 10_240, historyBytes: 10 * 1024 * 1024, payloadBytes: 512 * 1024 };
@@ -48,12 +48,14 @@ async function main(): Promise<void> {
     });
     const workflowId = `bench-history-${Date.now()}`;
     const t0 = performance.now();
-    const report: PatchReport = await worker.runUntil(
-      env.client.workflow.execute('patchCluster', {
-        taskQueue: 'bench-history',
-        workflowId,
-        args: [{ plan: compactPlan(plan) }],
-      })
+    const report = asReport(
+      await worker.runUntil(
+        env.client.workflow.execute('patchCluster', {
+          taskQueue: 'bench-history',
+          workflowId,
+          args: [{ plan: compactPlan(plan) }],
+        })
+      )
     );
     const wallMs = performance.now() - t0;
 

@@ -10,7 +10,7 @@ import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/
 import * as activities from '../src/activities';
 import { closeAllSsh } from '../src/activities/ssh';
 import { ALL_SEARCH_ATTRIBUTES } from '../src/shared/search-attributes';
-import type { PatchReport } from '../src/shared/status';
+import { asReport } from '../test/helpers/report';
 import { simWithPlan } from '../test/helpers/sim-patch';
 
 async function main(): Promise<void> {
@@ -35,12 +35,14 @@ async function main(): Promise<void> {
     });
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
-    const report: PatchReport = await worker.runUntil(
-      env.client.workflow.execute('patchCluster', {
-        taskQueue: 'bench-patch',
-        workflowId: `bench-patch-${Date.now()}`,
-        args: [{ plan }],
-      })
+    const report = asReport(
+      await worker.runUntil(
+        env.client.workflow.execute('patchCluster', {
+          taskQueue: 'bench-patch',
+          workflowId: `bench-patch-${Date.now()}`,
+          args: [{ plan }],
+        })
+      )
     );
     const wallMs = performance.now() - t0;
     const cpu = process.cpuUsage(cpu0);

@@ -25,10 +25,11 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { checkPlanFile } from '../src/plan/check';
 import { DEFAULT_GATES, type GateTimings, type Plan } from '../src/shared/plan';
 import { ALL_SEARCH_ATTRIBUTES } from '../src/shared/search-attributes';
-import type { PatchReport, PatchStatus } from '../src/shared/status';
+import type { PatchStatus } from '../src/shared/status';
 import { startCluster } from '../src/sim';
 import type { SimCluster, SimTimings } from '../src/sim/types';
 import { statusQuery } from '../src/workflows/messages';
+import { asReport } from '../test/helpers/report';
 
 const ROOT = join(__dirname, '..');
 const SIM: Partial<SimTimings> = {
@@ -192,7 +193,7 @@ async function runOne(
     let killAt: { at: number; done: number } | undefined;
     let killToProgressS: number | undefined;
     let cpuBeforeKill = 0;
-    const result = handle.result() as Promise<PatchReport>;
+    const result = handle.result().then(asReport);
     let over = false;
     result.finally(() => {
       over = true;

@@ -6,6 +6,7 @@
  */
 import type { Client, WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure, defaultPayloadConverter, WorkflowFailedError } from '@temporalio/client';
+import { readReport } from '../shared/report-wire';
 import type { NodeProgress, NodeResult, PatchReport, PatchStatus } from '../shared/status';
 import { nodeStatusQuery, statusQuery } from '../workflows/messages';
 import type { CliContext } from './connection';
@@ -132,14 +133,13 @@ async function readLiveNode(ctx: CliContext, client: Client, childId: string): P
 /** What a closed patch left: its report (result, or the failure's details) or why there is none. */
 export async function readOutcome(handle: WorkflowHandle): Promise<{ report?: PatchReport; reason?: string }> {
   try {
-    const result: unknown = await handle.result();
-    return isPatchReport(result) ? { report: result } : { reason: 'completed without a report' };
+    const report = readReport(await handle.result());
+    return report ? { report } : { reason: 'completed without a report' };
   } catch (err) {
     if (err instanceof WorkflowFailedError) {
       const cause = err.cause;
-      if (cause instanceof ApplicationFailure && isPatchReport(cause.details?.[0])) {
-        return { report: cause.details[0] as PatchReport };
-      }
+      const report = cause instanceof ApplicationFailure ? readReport(cause.details?.[0]) : undefined;
+      if (report) return { report };
       return { reason: `${err.message}${cause ? `: ${cause.message}` : ''}` };
     }
     throw err;
@@ -154,17 +154,6 @@ export async function readNodeResult(client: Client, childId: string): Promise<N
   } catch {
     return undefined;
   }
-}
-
-export function isPatchReport(x: unknown): x is PatchReport {
-  return (
-    !!x &&
-    typeof x === 'object' &&
-    'outcome' in x &&
-    'nodes' in x &&
-    Array.isArray((x as PatchReport).nodes) &&
-    typeof (x as PatchReport).workflowId === 'string'
-  );
 }
 
 type PendingActivityInfo = NonNullable<

@@ -17,14 +17,14 @@
  *   which reports the state its script was left in;
  * - one patch per cluster (the cluster lock, taken before the first activity);
  * - history stays bounded: one child workflow per node, continue-as-new during the agent phase;
- * - the final result is a report; any failed or skipped-after-failure node makes the workflow
+ * - the final result is a report (nodes in columns: `readReport` in src/shared/report-wire.ts); any failed or skipped-after-failure node makes the workflow
  *   fail with `PatchIncomplete` (the report is in the failure's details), an abort with `PatchAborted`.
  */
 import { CancellationScope, log, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { Plan } from '../shared/plan';
 import { expandPlan } from '../shared/plan-wire';
+import type { StoredReport } from '../shared/report-wire';
 import { DcosCluster, DcosFromVersion, DcosPatchPhase, DcosToVersion } from '../shared/search-attributes';
-import type { PatchReport } from '../shared/status';
 import { CanaryWatch } from './canary';
 import { installControl } from './control';
 import { refuseBadInput } from './input-check';
@@ -43,7 +43,7 @@ import { survey } from './phases/survey';
 
 export type { PatchClusterInput } from './patch-run';
 
-export async function patchCluster(input: PatchClusterInput): Promise<PatchReport> {
+export async function patchCluster(input: PatchClusterInput): Promise<StoredReport> {
   const plan = expandPlan(input.plan);
   const run = openRun(input, plan);
   installControl(run.state);

@@ -5,6 +5,7 @@
  * drive the same transitions with none.
  */
 import type { SurveyEntry } from '../shared/activity-types';
+import { packNodes } from '../shared/node-columns';
 import type { PatchEvent } from '../shared/notify-message';
 import type { GateTimings, NodeSpec, Plan } from '../shared/plan';
 import type {
@@ -20,7 +21,7 @@ import { AgentRamp } from './agent-ramp';
 import { type Answered, questionId, whatItAnswers } from './answers';
 import { baselineText, recordBaseline } from './health-baseline';
 import type { DecideInput, PolicyChange } from './messages';
-import { type CarriedState, initialStatus, packNodes, unpackNodes } from './patch-carry';
+import { type CarriedState, initialStatus, unpackNodes } from './patch-carry';
 import { policyProblem } from './policy-rules';
 import { iso, windowHold } from './window-gate';
 

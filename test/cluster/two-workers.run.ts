@@ -7,7 +7,8 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { after, before, test } from 'node:test';
-import type { PatchReport, PatchStatus } from '../../src/shared/status';
+import type { PatchStatus } from '../../src/shared/status';
+import { asReport } from '../helpers/report';
 import { type Env, simWithPlan, waitFor } from '../helpers/sim-patch';
 import { startTestEnvironment, uniqueTaskQueue } from '../helpers/temporal';
 import { killWorker, startWorkerProcess } from '../helpers/worker-process';
@@ -75,7 +76,7 @@ test('on PostgreSQL, two workers, the one running a master script SIGKILLed: eve
       'progress after the kill',
       180_000
     );
-    const report = (await h.result()) as PatchReport;
+    const report = asReport(await h.result());
     assert.equal(report.outcome, 'succeeded', report.message);
     const truth = cluster.truth();
     for (const n of [...cluster.masters, ...cluster.agents]) {

@@ -11,6 +11,7 @@ import type { SimCluster } from '../../src/sim';
 import { statusQuery } from '../../src/workflows/messages';
 import { answer } from '../helpers/decide';
 import { pendingFor, SHORT_GATES, scriptRuns, scriptStarted, withPatch } from '../helpers/patch-run';
+import { asReport } from '../helpers/report';
 import { useSimEnvironment } from '../helpers/sim-env';
 
 const sim = useSimEnvironment();
@@ -22,7 +23,7 @@ describe('baseline-relative health', { timeout: 300_000 }, () => {
       sim.env,
       { masters: 1, agents: 3 },
       async (r) => {
-        const report = await r.h.result();
+        const report = asReport(await r.h.result());
         assert.equal(report.outcome, 'succeeded', report.message);
         assert.deepEqual(report.baseline?.agentsInactive, [inactive]);
         assert.deepEqual(report.baseline?.appsUnhealthy, ['/sim/app-1']);
@@ -62,7 +63,7 @@ describe('baseline-relative health', { timeout: 300_000 }, () => {
           assert.equal(scriptRuns(r.cluster, a.id), 0, `${a.id} did not start`);
         r.cluster.makeAppUnhealthy('/sim/app-1', false);
         await answer(r.h, first.id, 'retry');
-        assert.equal((await r.h.result()).outcome, 'succeeded');
+        assert.equal(asReport(await r.h.result()).outcome, 'succeeded');
       },
       SHORT_GATES,
       (_c, plan: Plan) => {
@@ -76,7 +77,7 @@ describe('baseline-relative health', { timeout: 300_000 }, () => {
       sim.env,
       { masters: 3, agents: 1 },
       async (r) => {
-        const report = await r.h.result();
+        const report = asReport(await r.h.result());
         assert.equal(report.outcome, 'succeeded', report.message);
         assert.equal(report.baseline?.cockroachUnderreplicated, 2);
         assert.match(report.message, /CockroachDB 2 range\(s\) under-replicated/);

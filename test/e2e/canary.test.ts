@@ -12,6 +12,7 @@ import type { SimCluster } from '../../src/sim';
 import { statusQuery } from '../../src/workflows/messages';
 import { answer } from '../helpers/decide';
 import { failedReport, pendingFor, SHORT_GATES, scriptRuns, scriptStarted, withPatch } from '../helpers/patch-run';
+import { asReport } from '../helpers/report';
 import { useSimEnvironment } from '../helpers/sim-env';
 
 const sim = useSimEnvironment();
@@ -31,7 +32,7 @@ describe('the workload canary', { timeout: 400_000 }, () => {
       sim.env,
       { masters: 3, agents: 4 },
       async (r) => {
-        const report = await r.h.result();
+        const report = asReport(await r.h.result());
         assert.equal(report.outcome, 'succeeded', report.message);
         const truth = r.cluster.truth();
         const changes = truth.marathonChanges.filter((x) => x.appId === APP);
@@ -77,7 +78,7 @@ describe('the workload canary', { timeout: 400_000 }, () => {
         );
         assert.deepEqual(runsBefore, [0, 0]);
         await answer(r.h, 'canary', 'approve');
-        const report = await r.h.result();
+        const report = asReport(await r.h.result());
         assert.equal(report.outcome, 'succeeded', report.message);
         assert.equal(report.canary?.figures.restarts, 1);
         assert.deepEqual(

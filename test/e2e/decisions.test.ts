@@ -12,6 +12,7 @@ import { decideUpdate, setPolicyUpdate, statusQuery } from '../../src/workflows/
 import type { PatchNodeInput } from '../../src/workflows/node-input';
 import { answer } from '../helpers/decide';
 import { failedReport, pendingFor, type Run, SHORT_GATES, withPatch } from '../helpers/patch-run';
+import { asReport } from '../helpers/report';
 import { useSimEnvironment } from '../helpers/sim-env';
 import { waitFor } from '../helpers/sim-patch';
 
@@ -52,7 +53,7 @@ describe('exact decisions on a simulated cluster', { timeout: 240_000 }, () => {
           r.h.executeUpdate(decideUpdate, { args: [retry] }),
           (e: unknown) => e instanceof WorkflowUpdateFailedError && /already answered/.test(String(e.cause?.message))
         );
-        assert.equal((await r.h.result()).outcome, 'succeeded');
+        assert.equal(asReport(await r.h.result()).outcome, 'succeeded');
         assert.equal(hostTruth(r, agent.id).version, '2.1.5', 'the retried agent is patched');
         assert.equal(hostTruth(r, agent.id).scriptInvocations, 2, 'its script ran twice: exit 3, then 0');
         for (const other of r.cluster.agents.slice(1)) assert.equal(hostTruth(r, other.id).scriptInvocations, 1);
@@ -75,7 +76,7 @@ describe('exact decisions on a simulated cluster', { timeout: 240_000 }, () => {
         assert.equal(hostTruth(r, good!.id).version, '2.1.5', 'asked once every other agent was done');
         r.cluster.clearFaults(bad!.id);
         await answer(r.h, 'agents', 'retry');
-        assert.equal((await r.h.result()).outcome, 'succeeded');
+        assert.equal(asReport(await r.h.result()).outcome, 'succeeded');
         assert.equal(hostTruth(r, bad!.id).version, '2.1.5');
         assert.equal(hostTruth(r, bad!.id).scriptInvocations, 2);
       },
@@ -117,7 +118,7 @@ describe('exact decisions on a simulated cluster', { timeout: 240_000 }, () => {
         const policy = await r.h.executeUpdate(setPolicyUpdate, { args: [{ gates: { pollIntervalMs: 321 } }] });
         assert.equal(policy.gates.pollIntervalMs, 321, 'the answer shows the policy in force');
         await answer(r.h, 'agents', 'approve');
-        assert.equal((await r.h.result()).outcome, 'succeeded');
+        assert.equal(asReport(await r.h.result()).outcome, 'succeeded');
         const master = await nodeInput(r, r.cluster.masters[0]!.id);
         const agent = await nodeInput(r, r.cluster.agents[0]!.id);
         assert.notEqual(master.gates.pollIntervalMs, 321, 'the master started before the change');

@@ -9,8 +9,8 @@ import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { runPaths } from '../../src/activities/remote-run';
-import type { PatchReport } from '../../src/shared/status';
 import { pendingFor, SHORT_GATES, scriptRuns, withPatch } from '../helpers/patch-run';
+import { asReport } from '../helpers/report';
 import { useSimEnvironment } from '../helpers/sim-env';
 import { FAST_GATES, simWithPlan, waitFor } from '../helpers/sim-patch';
 import { uniqueTaskQueue } from '../helpers/temporal';
@@ -74,7 +74,7 @@ describe("the masters' agent window", () => {
       await new Promise((res) => setTimeout(res, 8_000));
       assert.equal(cluster.truth().hosts[agent]!.registered, true);
       worker = await startWorkerProcess(sim.env.address, taskQueue);
-      const report = (await h.result()) as PatchReport;
+      const report = asReport(await h.result());
       assert.equal(report.outcome, 'succeeded', report.message);
       const truth = cluster.truth();
       assert.deepEqual(truth.tasksLost, []);

@@ -15,6 +15,7 @@ import { pauseSignal, resumeSignal, statusQuery } from '../../src/workflows/mess
 import type { patchCluster } from '../../src/workflows/patch-cluster';
 import { answer } from '../helpers/decide';
 import { failedReport, nodeResult, pendingFor, SHORT_GATES, scriptRuns, withPatch } from '../helpers/patch-run';
+import { asReport } from '../helpers/report';
 import { useSimEnvironment } from '../helpers/sim-env';
 import { waitFor } from '../helpers/sim-patch';
 
@@ -82,7 +83,7 @@ describe('never moving on from an unhealthy node', () => {
         assert.equal(scriptRuns(r.cluster, m1!.id), 0, 'the patched master is not patched again');
         r.cluster.makeMasterNotServing(m1!.id, false);
         await answer(r.h, m1!.id, 'retry');
-        const report = await r.h.result();
+        const report = asReport(await r.h.result());
         assert.equal(report.outcome, 'succeeded');
         assert.equal(r.cluster.truth().maxMastersDownAtOnce, 1);
       },
@@ -110,7 +111,7 @@ describe('never moving on from an unhealthy node', () => {
         await answer(r.h, m2!.id, 'retry');
         await pendingFor(r.h, m3!.id); // approve master 3
         await answer(r.h, m3!.id, 'approve');
-        assert.equal((await r.h.result()).outcome, 'succeeded');
+        assert.equal(asReport(await r.h.result()).outcome, 'succeeded');
         assert.equal(r.cluster.truth().maxMastersDownAtOnce, 1);
       },
       SHORT_GATES,
@@ -203,7 +204,7 @@ describe('one patch per cluster', () => {
         ['inspectClusterLock'],
         'the refused patch ran no host activity'
       );
-      assert.equal((await r.h.result()).outcome, 'succeeded');
+      assert.equal(asReport(await r.h.result()).outcome, 'succeeded');
       const truth = r.cluster.truth();
       assert.equal(truth.maxMastersDownAtOnce, 1);
       for (const h of Object.values(truth.hosts)) assert.ok(h.scriptRuns <= 1, `${h.id} ran ${h.scriptRuns} scripts`);
@@ -213,7 +214,7 @@ describe('one patch per cluster', () => {
         workflowId: `${r.workflowId}-rerun`,
         args: [{ plan: r.plan }],
       });
-      assert.equal((await rerun.result()).outcome, 'nothing-to-do');
+      assert.equal(asReport(await rerun.result()).outcome, 'nothing-to-do');
     });
   });
 
@@ -305,7 +306,7 @@ describe('pause holds everything', () => {
       const st = await r.h.query(statusQuery);
       assert.match(st.activity, /paused before/);
       await r.h.signal(resumeSignal);
-      assert.equal((await r.h.result()).outcome, 'succeeded');
+      assert.equal(asReport(await r.h.result()).outcome, 'succeeded');
       assert.equal(r.cluster.truth().backups.zookeeper.length, 1);
     });
   });
@@ -323,7 +324,7 @@ describe('the report says what happened', () => {
       await pendingFor(r.h, m.id);
       r.cluster.clearFaults(m.id);
       await answer(r.h, m.id, 'retry');
-      const report = await r.h.result();
+      const report = asReport(await r.h.result());
       assert.equal(report.outcome, 'succeeded');
       const node = report.nodes.find((n) => n.id === m.id)!;
       assert.equal(node.state, 'patched');

@@ -4,8 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import type { PatchReport } from '../../src/shared/status';
 import { freePorts } from '../../src/sim/layout';
+import { asReport } from '../helpers/report';
 import { type Env, simWithPlan, waitFor } from '../helpers/sim-patch';
 import { startTestEnvironment, uniqueTaskQueue } from '../helpers/temporal';
 import { killWorker, startWorkerProcess } from '../helpers/worker-process';
@@ -63,7 +63,7 @@ test('a patch shows on the worker’s /metrics: nodes patched by role, gate wait
       (sample(during, 'dcos_patch_gate_wait_seconds_count', { gate: 'masters-healthy', held: 'true' }) ?? 0) >= 1,
       'our gate wait, mid-patch'
     );
-    const report = (await h.result()) as PatchReport;
+    const report = asReport(await h.result());
     assert.equal(report.outcome, 'succeeded', report.message);
     let text = '';
     await waitFor(

@@ -2,7 +2,8 @@
 // short host steps as local activities.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { NodeResult, PatchReport } from '../../src/shared/status';
+import type { NodeResult } from '../../src/shared/status';
+import { asReport } from '../helpers/report';
 import { patchWorker, simWithPlan } from '../helpers/sim-patch';
 import { testEnvironmentPerFile, uniqueTaskQueue } from '../helpers/temporal';
 
@@ -27,8 +28,10 @@ describe("a node's workflow in few round trips", { timeout: 300_000 }, () => {
       const taskQueue = uniqueTaskQueue('gates');
       const worker = await patchWorker(files.env.nativeConnection, taskQueue);
       const workflowId = `gates-together-${taskQueue}`;
-      const report: PatchReport = await worker.runUntil(
-        files.env.client.workflow.execute('patchCluster', { taskQueue, workflowId, args: [{ plan }] })
+      const report = asReport(
+        await worker.runUntil(
+          files.env.client.workflow.execute('patchCluster', { taskQueue, workflowId, args: [{ plan }] })
+        )
       );
       assert.equal(report.outcome, 'succeeded', report.message);
       const master = cluster.masters[0]!.id;

@@ -14,6 +14,7 @@ import { NOTIFY_EVENT_KINDS, type Plan } from '../../src/shared/plan';
 import { pauseSignal, resumeSignal, statusQuery } from '../../src/workflows/messages';
 import { answer } from '../helpers/decide';
 import { pendingFor, SHORT_GATES, withPatch } from '../helpers/patch-run';
+import { asReport } from '../helpers/report';
 import { type Env, waitFor } from '../helpers/sim-patch';
 import { startTestEnvironment } from '../helpers/temporal';
 import { deadUrl, type Receiver, startReceiver } from '../helpers/webhook-receiver';
@@ -72,7 +73,7 @@ describe('webhook notifications', { timeout: 240_000 }, () => {
         r.cluster.clearFaults(m.id);
         await answer(r.h, m.id, 'retry');
         await r.h.signal(resumeSignal);
-        assert.equal((await r.h.result()).outcome, 'succeeded');
+        assert.equal(asReport(await r.h.result()).outcome, 'succeeded');
         // The last message goes through a detached delivery: the patch did not wait for it, nor
         // for the dead webhook, whose messages that delivery is still retrying.
         await waitFor(() => events(live).includes('finished'), 'the finished message', 60_000);

@@ -5,6 +5,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { NodeResult, PatchReport, PatchStatus } from '../../src/shared/status';
 import { abortSignal, pauseSignal, resumeSignal, statusQuery } from '../../src/workflows/messages';
 import { answer } from '../helpers/decide';
+import { asReport } from '../helpers/report';
 import { useSimEnvironment } from '../helpers/sim-env';
 import { patchWorker, simWithPlan, waitFor } from '../helpers/sim-patch';
 import { uniqueTaskQueue } from '../helpers/temporal';
@@ -19,7 +20,7 @@ async function runWorker<T>(taskQueue: string, fn: () => Promise<T>): Promise<T>
 function failureReport(err: unknown): PatchReport {
   assert.ok(err instanceof WorkflowFailedError, `expected the workflow to fail, got ${String(err)}`);
   assert.ok(err.cause instanceof ApplicationFailure, 'an ApplicationFailure carries the report');
-  return err.cause.details?.[0] as PatchReport;
+  return asReport(err.cause.details?.[0]);
 }
 
 describe('patching a simulated DC/OS cluster end to end', () => {
@@ -34,7 +35,7 @@ describe('patching a simulated DC/OS cluster end to end', () => {
           args: [{ plan }],
         })
       );
-      assert.equal((report as PatchReport).outcome, 'succeeded', (report as PatchReport).message);
+      assert.equal(asReport(report).outcome, 'succeeded', asReport(report).message);
       const truth = cluster.truth();
       for (const h of [...cluster.masters, ...cluster.agents, ...cluster.publicAgents]) {
         assert.equal(truth.hosts[h.id]?.version, '2.1.5', `${h.id} at the target`);
@@ -51,8 +52,8 @@ describe('patching a simulated DC/OS cluster end to end', () => {
           args: [{ plan }],
         })
       );
-      assert.equal((again as PatchReport).outcome, 'nothing-to-do');
-      assert.match((again as PatchReport).message, /nothing to do/);
+      assert.equal(asReport(again).outcome, 'nothing-to-do');
+      assert.match(asReport(again).message, /nothing to do/);
       const after = cluster.truth();
       for (const h of cluster.masters) assert.equal(after.hosts[h.id]?.scriptRuns, 1, `${h.id} not patched again`);
     } finally {
@@ -85,7 +86,7 @@ describe('patching a simulated DC/OS cluster end to end', () => {
         assert.equal(st.paused, true);
         assert.match(st.activity, /paused/);
         await h.signal(resumeSignal);
-        const report = await h.result();
+        const report = asReport(await h.result());
         assert.equal(report.outcome, 'succeeded');
         assert.equal(agentStarts(), 5);
       });
@@ -142,7 +143,7 @@ describe('patching a simulated DC/OS cluster end to end', () => {
         assert.match(commands, /dcos-check-runner check node-poststart/);
         cluster.clearFaults(bad.id);
         await answer(h, bad.id, 'retry');
-        const report = await h.result();
+        const report = asReport(await h.result());
         assert.equal(report.outcome, 'succeeded');
       });
     } finally {

@@ -16,6 +16,7 @@ import {
   scriptStarted,
   withPatch,
 } from '../helpers/patch-run';
+import { asReport } from '../helpers/report';
 import { useSimEnvironment } from '../helpers/sim-env';
 import { waitFor } from '../helpers/sim-patch';
 
@@ -32,7 +33,7 @@ describe('the canary ramp', { timeout: 300_000 }, () => {
       sim.env,
       { masters: 1, agents: 6 },
       async (r) => {
-        assert.equal((await r.h.result()).outcome, 'succeeded');
+        assert.equal(asReport(await r.h.result()).outcome, 'succeeded');
         const [a1, a2, a3, ...rest] = runsOf(r);
         assert.ok(a2!.start > a1!.end && a3!.start > a1!.end, 'the second step waited for the canary');
         for (const a of rest) assert.ok(a.start > Math.max(a2!.end, a3!.end), `${a.id} waited for step 2`);
@@ -59,7 +60,7 @@ describe('the canary ramp', { timeout: 300_000 }, () => {
         for (const a of others) assert.equal(scriptRuns(r.cluster, a.id), 0, `${a.id} did not start`);
         r.cluster.clearFaults(canary!.id);
         await answer(r.h, canary!.id, 'retry');
-        assert.equal((await r.h.result()).outcome, 'succeeded');
+        assert.equal(asReport(await r.h.result()).outcome, 'succeeded');
       },
       SHORT_GATES,
       (_c, plan: Plan) => {
@@ -109,7 +110,7 @@ describe('maintenance windows', { timeout: 300_000 }, () => {
           new RegExp(`waiting for the window opening at ${new Date(opensAt).toISOString().slice(0, 19)}`)
         );
         assert.ok(st.pending.some((p) => p.subject === 'window' && p.allowed.includes('approve')));
-        assert.equal((await r.h.result()).outcome, 'succeeded');
+        assert.equal(asReport(await r.h.result()).outcome, 'succeeded');
         const runs = runsOf(r);
         for (const a of runs) {
           const inFirst = a.start + minNodeMs <= closesAt;
@@ -144,7 +145,7 @@ describe('maintenance windows', { timeout: 300_000 }, () => {
         );
         assert.equal(scriptRuns(r.cluster, r.cluster.masters[0]!.id), 0, 'the master did not start');
         await answer(r.h, 'window', 'approve');
-        assert.equal((await r.h.result()).outcome, 'succeeded');
+        assert.equal(asReport(await r.h.result()).outcome, 'succeeded');
       },
       SHORT_GATES,
       (_c, plan: Plan) => {

@@ -9,6 +9,7 @@ import type { Plan } from '../../src/shared/plan';
 import type { SimCluster } from '../../src/sim';
 import { abortSignal } from '../../src/workflows/messages';
 import { failedReport, type Run, SHORT_GATES, scriptSpan, withPatch } from '../helpers/patch-run';
+import { asReport } from '../helpers/report';
 import { useSimEnvironment } from '../helpers/sim-env';
 import { waitFor } from '../helpers/sim-patch';
 
@@ -40,7 +41,7 @@ describe('continue-as-new in the agent phase', { timeout: 300_000 }, () => {
       sim.env,
       { masters: 1, agents: 6 },
       async (r) => {
-        const report = await r.h.result();
+        const report = asReport(await r.h.result());
         assert.equal(report.outcome, 'succeeded', report.message);
         assert.ok(await continuedAsNew(r), 'the workflow continued as new');
         const [slow, second, ...rest] = r.cluster.agents.map((a) => a.id);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import type { PatchReport } from '../../src/shared/status';
+import { asReport } from '../helpers/report';
 import { type Env, simWithPlan, waitFor } from '../helpers/sim-patch';
 import { startTestEnvironment, uniqueTaskQueue } from '../helpers/temporal';
 import { startWorkerProcess } from '../helpers/worker-process';
@@ -33,7 +33,7 @@ test('a worker SIGKILLed while a master runs its script: a new worker attaches t
     await new Promise((r) => worker.once('exit', r));
     await new Promise((r) => setTimeout(r, 1_000));
     worker = await startWorkerProcess(env.address, taskQueue);
-    const report = (await h.result()) as PatchReport;
+    const report = asReport(await h.result());
     assert.equal(report.outcome, 'succeeded', report.message);
     const truth = cluster.truth();
     assert.equal(truth.hosts[victim]?.scriptRuns, 1, 'the interrupted master ran its script once');

@@ -10,6 +10,7 @@ import type { NodeResult, NodeStatus, PatchReport, PendingDecision } from '../..
 import type { SimCluster, SimOptions } from '../../src/sim';
 import { nodeStatusQuery, statusQuery } from '../../src/workflows/messages';
 import type { PatchClusterInput, patchCluster } from '../../src/workflows/patch-cluster';
+import { asReport } from './report';
 import { type Env, patchWorker, simWithPlan, waitFor } from './sim-patch';
 import { uniqueTaskQueue } from './temporal';
 
@@ -103,7 +104,7 @@ export async function failedReport(h: Run['h']): Promise<PatchReport> {
   );
   assert.ok(err instanceof WorkflowFailedError, `expected the patch to fail, got ${String(err)}`);
   assert.ok(err.cause instanceof ApplicationFailure);
-  return err.cause.details?.[0] as PatchReport;
+  return asReport(err.cause.details?.[0]);
 }
 
 /**

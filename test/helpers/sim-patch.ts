@@ -10,6 +10,7 @@ import type { Plan } from '../../src/shared/plan';
 import type { PatchReport } from '../../src/shared/status';
 import { type SimCluster, type SimOptions, startCluster } from '../../src/sim';
 import { WORKER_TUNING } from '../../src/worker';
+import { asReport } from './report';
 import { uniqueTaskQueue, workflowBundle } from './temporal';
 
 /** Gate timings small enough for tests, long enough for the simulator's dynamics. */
@@ -83,7 +84,9 @@ export type Env = TestWorkflowEnvironment;
 export async function patchToEnd(env: Env, plan: Plan, prefix: string): Promise<PatchReport> {
   const taskQueue = uniqueTaskQueue(prefix);
   const worker = await patchWorker(env.nativeConnection, taskQueue);
-  return worker.runUntil(
-    env.client.workflow.execute('patchCluster', { taskQueue, workflowId: `${prefix}-${taskQueue}`, args: [{ plan }] })
+  return asReport(
+    await worker.runUntil(
+      env.client.workflow.execute('patchCluster', { taskQueue, workflowId: `${prefix}-${taskQueue}`, args: [{ plan }] })
+    )
   );
 }

@@ -8,10 +8,10 @@ import { after, before, describe, test } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { DEFAULT_CANARY } from '../../src/shared/plan';
-import type { PatchReport } from '../../src/shared/status';
 import { statusQuery } from '../../src/workflows/messages';
 import { answer } from '../helpers/decide';
 import { fakePlan } from '../helpers/fake-plan';
+import { asReport } from '../helpers/report';
 import { startTestEnvironment, uniqueTaskQueue, workflowBundle } from '../helpers/temporal';
 import { FakeCluster } from './fake-activities';
 
@@ -49,7 +49,7 @@ async function run(
       args: [{ plan, ...(rolloverAfterNodes ? { rolloverAfterNodes } : {}) }],
     });
     await during(h as never);
-    return { report: (await h.result()) as PatchReport, h };
+    return { report: asReport(await h.result()), h };
   });
 }
 

@@ -8,6 +8,7 @@ import type { PatchReport, PatchStatus } from '../../src/shared/status';
 import { abortSignal, pauseSignal, resumeSignal, setPolicyUpdate, statusQuery } from '../../src/workflows/messages';
 import { answer } from '../helpers/decide';
 import { fakePlan } from '../helpers/fake-plan';
+import { asReport } from '../helpers/report';
 import { startTestEnvironment, uniqueTaskQueue, workflowBundle } from '../helpers/temporal';
 import { FakeCluster } from './fake-activities';
 
@@ -54,7 +55,7 @@ async function rejected(p: Promise<unknown>, re: RegExp): Promise<void> {
 function reportOf(err: unknown): PatchReport {
   assert.ok(err instanceof WorkflowFailedError, `expected a failed workflow, got ${err}`);
   assert.ok(err.cause instanceof ApplicationFailure);
-  return err.cause.details?.[0] as PatchReport;
+  return asReport(err.cause.details?.[0]);
 }
 
 describe('patchCluster with stand-in hosts', () => {
@@ -66,7 +67,7 @@ describe('patchCluster with stand-in hosts', () => {
     const report = await withWorker(c, (taskQueue) =>
       env.client.workflow.execute('patchCluster', { taskQueue, workflowId: `flow-ok-${taskQueue}`, args: [{ plan }] })
     );
-    assert.equal((report as PatchReport).outcome, 'succeeded');
+    assert.equal(asReport(report).outcome, 'succeeded');
     assert.equal(c.maxMastersAtOnce, 1);
     assert.equal(c.maxAgentsAtOnce, 2);
     assert.deepEqual(
@@ -93,7 +94,7 @@ describe('patchCluster with stand-in hosts', () => {
       assert.equal(c.host(plan.masters[2]!.id).scriptRuns, 0, 'the next master did not start');
       await rejected(answer(h, plan.masters[1]!.id, 'skip'), /not allowed/);
       await answer(h, plan.masters[1]!.id, 'retry');
-      const report: PatchReport = await h.result();
+      const report = asReport(await h.result());
       assert.equal(report.outcome, 'succeeded');
       assert.equal(c.host(plan.masters[1]!.id).scriptRuns, 2);
       const m1 = report.nodes.find((n) => n.id === plan.masters[1]!.id)!;
@@ -166,7 +167,7 @@ describe('patchCluster with stand-in hosts', () => {
       assert.equal(c.started.length, startedWhilePaused, 'no node started while paused');
       assert.equal((await h.query(statusQuery)).paused, true);
       await h.signal(resumeSignal);
-      const report: PatchReport = await h.result();
+      const report = asReport(await h.result());
       assert.equal(report.outcome, 'succeeded');
     });
   });
@@ -194,9 +195,15 @@ describe('patchCluster with stand-in hosts', () => {
   test('a cluster already at the target version is left alone and the report says nothing was to do', async () => {
     const plan = fakePlan({ masters: 1, agents: 2 });
     const c = new FakeCluster(ids(plan), '2.1.5', '2.1.5');
-    const report = (await withWorker(c, (taskQueue) =>
-      env.client.workflow.execute('patchCluster', { taskQueue, workflowId: `flow-noop-${taskQueue}`, args: [{ plan }] })
-    )) as PatchReport;
+    const report = asReport(
+      await withWorker(c, (taskQueue) =>
+        env.client.workflow.execute('patchCluster', {
+          taskQueue,
+          workflowId: `flow-noop-${taskQueue}`,
+          args: [{ plan }],
+        })
+      )
+    );
     assert.equal(report.outcome, 'nothing-to-do');
     assert.ok([...c.hosts.values()].every((h) => h.scriptRuns === 0));
   });
@@ -211,7 +218,7 @@ describe('patchCluster with stand-in hosts', () => {
         workflowId,
         args: [{ plan, rolloverAfterNodes: 3 }],
       });
-      const report: PatchReport = await h.result();
+      const report = asReport(await h.result());
       assert.equal(report.outcome, 'succeeded');
       assert.equal(report.nodes.filter((n) => n.state === 'patched').length, 8);
       for (const [id, host] of c.hosts) assert.equal(host.scriptRuns, 1, `${id} patched once across runs`);
@@ -229,7 +236,7 @@ describe('patchCluster with stand-in hosts', () => {
         workflowId: `flow-ahead-${taskQueue}`,
         args: [{ plan }],
       });
-      assert.equal(((await h.result()) as PatchReport).outcome, 'succeeded');
+      assert.equal(asReport(await h.result()).outcome, 'succeeded');
       const events = (await h.fetchHistory()).events ?? [];
       const at = (name: string, what: 'scheduled' | 'completed') => {
         const scheduled = events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === name);
@@ -269,7 +276,7 @@ describe('patchCluster with stand-in hosts', () => {
       assert.equal(c.started.length, 0, 'no node touched');
       await rejected(answer(h, 'preflight', 'override', { checks: [] }), /marathon-constraints/);
       await answer(h, 'preflight', 'override', { checks: ['marathon-constraints'] });
-      const report: PatchReport = await h.result();
+      const report = asReport(await h.result());
       assert.equal(report.outcome, 'succeeded');
       assert.equal(report.preflight[0]?.overridden, true);
     });

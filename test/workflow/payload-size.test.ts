@@ -7,7 +7,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
+import type { Plan } from '../../src/shared/plan';
 import { compactPlan, expandPlan } from '../../src/shared/plan-wire';
+import { readReport } from '../../src/shared/report-wire';
 import type { NodeResult } from '../../src/shared/status';
 import { PatchState } from '../../src/workflows/patch-state';
 import { rolloverInput } from '../../src/workflows/rollover-input';
@@ -41,6 +43,7 @@ function patchedState(agents: number): PatchState {
 }
 
 const json = (v: unknown) => JSON.parse(JSON.stringify(v));
+const allIds = (plan: Plan) => [...plan.masters, ...plan.agents, ...plan.publicAgents].map((n) => n.id);
 
 describe('payloads of a 5,000-agent patch', { timeout: 60_000 }, () => {
   test('the plan as the workflow input is under the payload warning', () => {
@@ -88,11 +91,7 @@ describe('activity inputs of a 5,000-agent patch', { timeout: 180_000 }, () => {
 
   test('preflight, backups and the generator get inputs no bigger than the compact plan', async () => {
     const plan = fakePlan({ masters: 3, agents: 5_000 });
-    const c = new FakeCluster(
-      [...plan.masters, ...plan.agents].map((n) => n.id),
-      '2.1.4',
-      '2.1.5'
-    );
+    const c = new FakeCluster(allIds(plan), '2.1.4', '2.1.5');
     const taskQueue = uniqueTaskQueue('payload');
     const worker = await Worker.create({
       connection: env.nativeConnection,
@@ -119,5 +118,40 @@ describe('activity inputs of a 5,000-agent patch', { timeout: 180_000 }, () => {
     }
     const largest = Math.max(...c.inputBytes.values());
     assert.ok(largest < PAYLOAD_WARNING / 4, `largest activity input ${largest} bytes`);
+  });
+  test('the result stores under 64 bytes a node, and reads back as the full report', async () => {
+    const plan = fakePlan({ masters: 3, agents: 200, policy: { agentConcurrency: 50 } });
+    const c = new FakeCluster(allIds(plan), '2.1.4', '2.1.5');
+    c.scriptMs = 5;
+    const taskQueue = uniqueTaskQueue('payload-result');
+    const worker = await Worker.create({
+      connection: env.nativeConnection,
+      taskQueue,
+      workflowBundle: await workflowBundle(require.resolve('../../src/workflows')),
+      activities: c.activities(),
+      maxConcurrentActivityTaskExecutions: 100,
+    });
+    const stored: unknown = await worker.runUntil(
+      env.client.workflow.execute('patchCluster', {
+        taskQueue,
+        workflowId: `payload-result-${taskQueue}`,
+        args: [{ plan: compactPlan(plan) }],
+      })
+    );
+    const perNode = JSON.stringify(stored).length / allIds(plan).length;
+    assert.ok(perNode < 64, `${perNode.toFixed(0)} bytes a node`);
+    const report = readReport(stored);
+    assert.ok(report, 'the result reads as a report');
+    assert.equal(report.outcome, 'succeeded');
+    assert.deepEqual(
+      report.nodes.map((n) => n.id),
+      allIds(plan)
+    );
+    const agent = report.nodes.find((n) => n.id === plan.agents[7]!.id)!;
+    assert.equal(agent.state, 'patched');
+    assert.equal(agent.address, plan.agents[7]!.address);
+    assert.equal(agent.role, 'agent');
+    assert.equal(agent.workflowId, `payload-result-${taskQueue}/${agent.id}/attempt-1`);
+    assert.ok(agent.startedAtMs! >= report.startedAtMs && agent.finishedAtMs! >= agent.startedAtMs!);
   });
 });

@@ -3,13 +3,13 @@
  * or, for an abort or nodes not patched, a non-retryable failure carrying it.
  */
 import { ApplicationFailure, allHandlersFinished, condition, continueAsNew } from '@temporalio/workflow';
-import type { PatchReport } from '../../shared/status';
+import { type StoredReport, storeReport } from '../../shared/report-wire';
 import { releaseClusterLock } from '../lock';
 import { closePatch } from '../patch-outcome';
 import type { PatchClusterInput, PatchRun } from '../patch-run';
 import { rolloverInput } from '../rollover-input';
 
-export async function close(run: PatchRun): Promise<PatchReport> {
+export async function close(run: PatchRun): Promise<StoredReport> {
   await condition(allHandlersFinished);
   await releaseClusterLock(run.plan.cluster);
   const { report, failureType } = closePatch(run.state);
@@ -19,12 +19,12 @@ export async function close(run: PatchRun): Promise<PatchReport> {
     outcome: report.outcome,
     text: `${aborted ? 'aborted' : `finished, ${report.outcome}`}: ${report.message}`,
   });
-  if (!failureType) return report;
+  if (!failureType) return storeReport(report);
   throw ApplicationFailure.create({
     type: failureType,
     message: report.message,
     nonRetryable: true,
-    details: [report],
+    details: [storeReport(report)],
   });
 }
 
@@ -32,7 +32,7 @@ export async function close(run: PatchRun): Promise<PatchReport> {
 export async function rollOver(run: PatchRun, input: PatchClusterInput): Promise<never> {
   run.state.status.generation += 1;
   await condition(allHandlersFinished);
-  return await continueAsNew<(i: PatchClusterInput) => Promise<PatchReport>>(
+  return await continueAsNew<(i: PatchClusterInput) => Promise<StoredReport>>(
     rolloverInput(run.state, run.notifier.carry(), input)
   );
 }
