@@ -17,8 +17,9 @@
  *   which reports the state its script was left in;
  * - one patch per cluster (the cluster lock, taken before the first activity);
  * - history stays bounded: one child workflow per node, continue-as-new during the agent phase;
- * - the final result is a report (nodes in columns: `readReport` in src/shared/report-wire.ts); any failed or skipped-after-failure node makes the workflow
- *   fail with `PatchIncomplete` (the report is in the failure's details), an abort with `PatchAborted`.
+ * - the final result is a report, its nodes in columns (`readReport` in src/shared/report-wire.ts
+ *   gives it in full); any failed or skipped-after-failure node makes the workflow fail with
+ *   `PatchIncomplete` (the report is in the failure's details), an abort with `PatchAborted`.
  */
 import { CancellationScope, log, setCurrentDetails, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { Plan } from '../shared/plan';

@@ -6,11 +6,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Worker } from '@temporalio/worker';
+import { Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Plan } from '../../src/shared/plan';
 import { compactPlan, expandPlan } from '../../src/shared/plan-wire';
 import { readReport } from '../../src/shared/report-wire';
 import type { NodeResult } from '../../src/shared/status';
+import { allNodesOf } from '../../src/workflows/patch-carry';
 import { PatchState } from '../../src/workflows/patch-state';
 import { rolloverInput } from '../../src/workflows/rollover-input';
 import { fakePlan } from '../helpers/fake-plan';
@@ -43,7 +44,7 @@ function patchedState(agents: number): PatchState {
 }
 
 const json = (v: unknown) => JSON.parse(JSON.stringify(v));
-const allIds = (plan: Plan) => [...plan.masters, ...plan.agents, ...plan.publicAgents].map((n) => n.id);
+const allIds = (plan: Plan) => allNodesOf(plan).map((n) => n.id);
 
 describe('payloads of a 5,000-agent patch', { timeout: 60_000 }, () => {
   test('the plan as the workflow input is under the payload warning', () => {
@@ -80,7 +81,7 @@ describe('payloads of a 5,000-agent patch', { timeout: 60_000 }, () => {
   });
 });
 
-describe('activity inputs of a 5,000-agent patch', { timeout: 180_000 }, () => {
+describe('what a patch stores, on a real Temporal server', { timeout: 180_000 }, () => {
   let env: TestWorkflowEnvironment;
   before(async () => {
     env = await startTestEnvironment();
@@ -89,16 +90,23 @@ describe('activity inputs of a 5,000-agent patch', { timeout: 180_000 }, () => {
     await env?.teardown();
   });
 
-  test('preflight, backups and the generator get inputs no bigger than the compact plan', async () => {
-    const plan = fakePlan({ masters: 3, agents: 5_000 });
-    const c = new FakeCluster(allIds(plan), '2.1.4', '2.1.5');
-    const taskQueue = uniqueTaskQueue('payload');
+  /** A worker on its own task queue whose activities are the stand-in cluster's. */
+  async function standInWorker(c: FakeCluster, prefix: string, options: Partial<WorkerOptions> = {}) {
+    const taskQueue = uniqueTaskQueue(prefix);
     const worker = await Worker.create({
       connection: env.nativeConnection,
       taskQueue,
       workflowBundle: await workflowBundle(require.resolve('../../src/workflows')),
       activities: c.activities(),
+      ...options,
     });
+    return { worker, taskQueue };
+  }
+
+  test('preflight, backups and the generator get inputs no bigger than the compact plan', async () => {
+    const plan = fakePlan({ masters: 3, agents: 5_000 });
+    const c = new FakeCluster(allIds(plan), '2.1.4', '2.1.5');
+    const { worker, taskQueue } = await standInWorker(c, 'payload');
     const compactBytes = JSON.stringify({ plan: compactPlan(plan) }).length;
     await worker.runUntil(async () => {
       const handle = await env.client.workflow.start('patchCluster', {
@@ -119,16 +127,12 @@ describe('activity inputs of a 5,000-agent patch', { timeout: 180_000 }, () => {
     const largest = Math.max(...c.inputBytes.values());
     assert.ok(largest < PAYLOAD_WARNING / 4, `largest activity input ${largest} bytes`);
   });
+
   test('the result stores under 64 bytes a node, and reads back as the full report', async () => {
     const plan = fakePlan({ masters: 3, agents: 200, policy: { agentConcurrency: 50 } });
     const c = new FakeCluster(allIds(plan), '2.1.4', '2.1.5');
     c.scriptMs = 5;
-    const taskQueue = uniqueTaskQueue('payload-result');
-    const worker = await Worker.create({
-      connection: env.nativeConnection,
-      taskQueue,
-      workflowBundle: await workflowBundle(require.resolve('../../src/workflows')),
-      activities: c.activities(),
+    const { worker, taskQueue } = await standInWorker(c, 'payload-result', {
       maxConcurrentActivityTaskExecutions: 100,
     });
     const stored: unknown = await worker.runUntil(
