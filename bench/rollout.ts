@@ -6,7 +6,7 @@
  * cluster; samples the `status` query during the agent phase; SIGKILLs the worker once mid-agents
  * and starts another; then prints one table and writes JSON under bench/results/.
  *
- *   tsx bench/rollout.ts [--sizes 20/5,100/20,1000/50] [--gates short,default] [--probes ssh|http] [--no-kill] [--rollover-after N] [--profile-worker DIR]
+ *   tsx bench/rollout.ts [--sizes 20/5,100/20,1000/50] [--gates short,default] [--probes ssh|http] [--no-kill] [--rollover-after N] [--profile-worker DIR] [--trace-kill]
  *   npm run bench -- rollout                       (5,000 agents: --sizes 5000/100, opt-in)
  *
  * Gate profiles: short = poll 500 ms × 3 stable polls (the simulator's pace); default = the
@@ -30,6 +30,7 @@ import { startCluster } from '../src/sim';
 import type { SimCluster, SimTimings } from '../src/sim/types';
 import { statusQuery } from '../src/workflows/messages';
 import { asReport } from '../test/helpers/report';
+import { countTaskTimeouts, printKillTrace } from './kill-trace';
 
 const ROOT = join(__dirname, '..');
 const SIM: Partial<SimTimings> = {
@@ -71,6 +72,10 @@ interface Row {
   simCpuS: number;
   statusP50Ms: number;
   statusP95Ms: number;
+  /** Status queries that failed (they count in p50/p95 with the time they took). */
+  statusFailed: number;
+  /** Workflow tasks that timed out (sticky queue, worker lost) in the parent's last run and ≤ 200 node workflows. */
+  taskTimeouts: number;
   killToProgressS?: number;
   scriptRunsMax: number;
   mastersDownMax: number;
@@ -92,6 +97,9 @@ function idealS(agents: number, concurrency: number, g: GateTimings, t: Required
 
 /** `--rollover-after N`: continue-as-new every N node workflows (the server's own suggestion comes at thousands). */
 const ROLLOVER_AFTER = Number(arg('rollover-after', '0'));
+
+/** `--trace-kill`: print the events of every node workflow open at the SIGKILL (bench/kill-trace.ts). */
+const TRACE_KILL = process.argv.includes('--trace-kill');
 
 /** `--profile-worker <dir>`: the worker writes a V8 CPU profile there when it stops (SIGTERM at the end). */
 const PROFILE_DIR = process.argv.includes('--profile-worker') ? arg('profile-worker', '') : '';
@@ -193,6 +201,7 @@ async function runOne(
     let killAt: { at: number; done: number } | undefined;
     let killToProgressS: number | undefined;
     let cpuBeforeKill = 0;
+    let statusFailed = 0;
     const result = handle.result().then(asReport);
     let over = false;
     result.finally(() => {
@@ -204,7 +213,12 @@ async function runOne(
       track();
       const q0 = performance.now();
       const st = (await handle.query(statusQuery).catch(() => undefined)) as PatchStatus | undefined;
-      if (!st) continue;
+      if (!st) {
+        // A status that failed (e.g. its worker was just killed) counts, with the time it took.
+        if (agentsFrom) latencies.push(performance.now() - q0);
+        statusFailed += 1;
+        continue;
+      }
       if (st.phase === 'masters' && !mastersFrom) mastersFrom = Date.now();
       if (st.phase !== 'agents') continue;
       latencies.push(performance.now() - q0);
@@ -222,6 +236,7 @@ async function runOne(
     }
     const report = await result;
     const measuredS = (Date.now() - t0) / 1000;
+    if (TRACE_KILL && killAt) await printKillTrace(client, workflowId, killAt.at);
     const u = track();
     usage.cpuS = cpuBeforeKill + u.cpuS;
     const simCpuS = selfAndChildrenCpuS() - simCpu0 - cpuBeforeKill;
@@ -265,6 +280,8 @@ async function runOne(
       simCpuS,
       statusP50Ms: pct(latencies, 50),
       statusP95Ms: pct(latencies, 95),
+      statusFailed,
+      taskTimeouts: await countTaskTimeouts(client, [workflowId, ...children.map((c) => c.workflowId)]),
       ...(killToProgressS !== undefined ? { killToProgressS } : {}),
       scriptRunsMax: Math.max(...hosts.map((h) => h.scriptRuns)),
       mastersDownMax: truth.maxMastersDownAtOnce,
@@ -291,11 +308,11 @@ async function stopWorker(w: ChildProcess): Promise<void> {
 function table(rows: Row[]): string {
   const f = (n: number, d = 1) => n.toFixed(d);
   const head =
-    '| agents / conc. | gates | ideal | measured | efficiency | in flight max / mean | down max | pre-phase | per master | per-agent overhead | parent events (runs) | child events | worker RSS | worker CPU | sim CPU | status p50 / p95 | SIGKILL → progress | outcome |';
-  const sep = `|${' --- |'.repeat(18)}`;
+    '| agents / conc. | gates | ideal | measured | efficiency | in flight max / mean | down max | pre-phase | per master | per-agent overhead | parent events (runs) | child events | worker RSS | worker CPU | sim CPU | status p50 / p95 (failed) | task timeouts | SIGKILL → progress | outcome |';
+  const sep = `|${' --- |'.repeat(19)}`;
   const lines = rows.map(
     (r) =>
-      `| ${r.size} | ${r.gates} | ${f(r.idealS)} s | ${f(r.measuredS)} s | ${f(r.efficiency, 2)} | ${r.inFlightMax} / ${f(r.inFlightMean)} | ${r.downMax} | ${f(r.prePhaseS)} s | ${f(r.perMasterS)} s | ${f(r.perAgentOverheadS)} s | ${r.parentEvents} (${r.parentRuns}) | ${f(r.childEventsMean, 0)} | ${f(r.workerPeakRssMb, 0)} MB | ${f(r.workerCpuS)} s | ${f(r.simCpuS)} s | ${f(r.statusP50Ms, 0)} / ${f(r.statusP95Ms, 0)} ms | ${r.killToProgressS === undefined ? '—' : `${f(r.killToProgressS)} s`} | ${r.outcome}, runs/host ≤ ${r.scriptRunsMax}, masters down ≤ ${r.mastersDownMax}, tasks lost ${r.tasksLost} |`
+      `| ${r.size} | ${r.gates} | ${f(r.idealS)} s | ${f(r.measuredS)} s | ${f(r.efficiency, 2)} | ${r.inFlightMax} / ${f(r.inFlightMean)} | ${r.downMax} | ${f(r.prePhaseS)} s | ${f(r.perMasterS)} s | ${f(r.perAgentOverheadS)} s | ${r.parentEvents} (${r.parentRuns}) | ${f(r.childEventsMean, 0)} | ${f(r.workerPeakRssMb, 0)} MB | ${f(r.workerCpuS)} s | ${f(r.simCpuS)} s | ${f(r.statusP50Ms, 0)} / ${f(r.statusP95Ms, 0)} ms (${r.statusFailed}) | ${r.taskTimeouts} | ${r.killToProgressS === undefined ? '—' : `${f(r.killToProgressS)} s`} | ${r.outcome}, runs/host ≤ ${r.scriptRunsMax}, masters down ≤ ${r.mastersDownMax}, tasks lost ${r.tasksLost} |`
   );
   return [head, sep, ...lines].join('\n');
 }

@@ -10,6 +10,7 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import * as activities from './activities';
 import { keepActivitiesAlive } from './activities/context';
 import { closeAllSsh } from './activities/ssh';
+import { HEARTBEAT_SENT_EVERY_MS } from './shared/heartbeats';
 import { type ConnectionFlags, connectionSettings, TASK_QUEUE } from './temporal/connection';
 import { installMetrics } from './worker-metrics';
 
@@ -17,11 +18,15 @@ import { installMetrics } from './worker-metrics';
 export const WORKER_TUNING = {
   // Let running activities notice the shutdown (they heartbeat) instead of being cut at once.
   shutdownGraceTime: '10s',
-  // Heartbeats reach the server (and an abort reaches the activity) within 5 s, not 80% of
-  // the heartbeat timeout.
-  maxHeartbeatThrottleInterval: '5s',
-  defaultHeartbeatThrottleInterval: '5s',
-  // Every activity heartbeats while it runs, so every heartbeat timeout can be 15 s.
+  // Heartbeats reach the server (and an abort reaches the activity) within 1.5 s, not 80% of
+  // the heartbeat timeout: three of them fit in the 5 s timeout.
+  maxHeartbeatThrottleInterval: HEARTBEAT_SENT_EVERY_MS,
+  defaultHeartbeatThrottleInterval: HEARTBEAT_SENT_EVERY_MS,
+  // A task for a workflow this worker had cached waits this long for it before any worker may take
+  // it: after a crash the server keeps routing to the dead worker for up to 10 s, each task then
+  // held this long (the SDK's 10 s made a SIGKILL cost a node 10 s more than the heartbeat did).
+  stickyQueueScheduleToStartTimeout: '2s',
+  // Every activity heartbeats while it runs, so every heartbeat timeout can be 5 s.
   interceptors: { activity: [keepActivitiesAlive] },
 } satisfies Partial<WorkerOptions>;
 

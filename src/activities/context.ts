@@ -7,6 +7,7 @@ import { setMaxListeners } from 'node:events';
 import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import type { ActivityInterceptorsFactory } from '@temporalio/worker';
+import { KEEP_ALIVE_MS } from '../shared/heartbeats';
 
 function current(): Context | undefined {
   try {
@@ -46,13 +47,10 @@ export function beat(details?: unknown): void {
   ctx.heartbeat(details);
 }
 
-/** How often every running activity heartbeats, whatever it is waiting on (an SSH command, a download). */
-export const KEEP_ALIVE_MS = 3_000;
-
 /**
  * Worker interceptor: every activity heartbeats every KEEP_ALIVE_MS for its whole run, repeating
- * its last details, so a short heartbeat timeout (15 s) finds a lost worker quickly and never
- * mistakes a long wait for one. The server is told at most every few seconds (the worker throttles).
+ * its last details, so a short heartbeat timeout (5 s) finds a lost worker quickly and never
+ * mistakes a long wait for one. The server is told at most every 1.5 s (the worker throttles).
  */
 export const keepActivitiesAlive: ActivityInterceptorsFactory = (ctx) => ({
   inbound: {

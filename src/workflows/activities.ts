@@ -91,7 +91,8 @@ export function scriptRun(gates: GateTimings) {
     scheduleToCloseTimeout: gates.scriptTimeoutMs + 10 * 60_000,
     heartbeatTimeout: LOST_WORKER,
     retry: {
-      initialInterval: '1s',
+      // A lost worker's watcher is back half a second after its heartbeat timeout (it only attaches).
+      initialInterval: '500ms',
       backoffCoefficient: 2,
       maximumInterval: '15s',
       nonRetryableErrorTypes: [...NEVER_RETRY, FailureTypes.ScriptFailed, FailureTypes.ScriptTimeout],
@@ -110,7 +111,8 @@ export function healthGate(timeoutMs: number) {
     scheduleToCloseTimeout: timeoutMs + 5 * 60_000,
     heartbeatTimeout: LOST_WORKER,
     retry: {
-      initialInterval: '1s',
+      // Read-only: a lost worker's gate starts again half a second after its heartbeat timeout.
+      initialInterval: '500ms',
       backoffCoefficient: 2,
       maximumInterval: '10s',
       nonRetryableErrorTypes: [...NEVER_RETRY, FailureTypes.GateTimeout],

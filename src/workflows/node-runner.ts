@@ -60,6 +60,8 @@ export async function runNode(
         args: [input],
         parentClosePolicy: outlivesRun ? ParentClosePolicy.ABANDON : ParentClosePolicy.REQUEST_CANCEL,
         workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+        // A node's tasks are small: one a lost worker held is given to another after 5 s, not 10 s.
+        workflowTaskTimeout: '5s',
         staticSummary: `${nodeLabel(node)} · patch ${plan.fromVersion} → ${plan.toVersion} (attempt ${attempt})`,
       });
       entry.handsOver = outlivesRun;

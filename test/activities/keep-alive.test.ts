@@ -1,6 +1,6 @@
 /**
  * Every activity heartbeats while it runs (src/activities/context.ts → keepActivitiesAlive, in
- * WORKER_TUNING), so heartbeat timeouts can be short (15 s) and still never cut a step that waits
+ * WORKER_TUNING), so heartbeat timeouts can be short (5 s) and still never cut a step that waits
  * long on one call. Checked against the real server, with a control that fails without it.
  */
 import assert from 'node:assert/strict';

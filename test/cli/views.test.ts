@@ -91,12 +91,12 @@ describe('the watch view', () => {
   test('a step whose worker went quiet says so, and when the server will retry it', () => {
     const quiet = snap(status());
     quiet.live['master-10.0.0.12']!.activities = [
-      { type: 'gateNodeHealthy', attempt: 1, heartbeat: '2/3 serving', heartbeatAtMs: T0 + 78_000 },
+      { type: 'gateNodeHealthy', attempt: 1, heartbeat: '2/3 serving', heartbeatAtMs: T0 + 86_000 },
     ];
     const row = renderView(quiet, { nowMs: T0 + 90_000, watching: true }).find((l) =>
       l.startsWith('master-10.0.0.12')
     )!;
-    assert.match(row, /no heartbeat for 12s: its worker is probably gone; the server retries it in 3s/);
+    assert.match(row, /no heartbeat for 4s: its worker is probably gone; the server retries it in 1s/);
     const fresh = snap(status());
     fresh.live['master-10.0.0.12']!.activities = [
       { type: 'gateNodeHealthy', attempt: 1, heartbeat: '2/3 serving', heartbeatAtMs: T0 + 88_000 },

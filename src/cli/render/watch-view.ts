@@ -7,7 +7,7 @@
  * No I/O and no clock: `nowMs` comes in.
  */
 import { canaryFigures } from '../../shared/canary';
-import { HEARTBEAT_TIMEOUT_MS } from '../../shared/heartbeats';
+import { HEARTBEAT_SENT_EVERY_MS, HEARTBEAT_TIMEOUT_MS } from '../../shared/heartbeats';
 import type { CanaryStatus, NodeStatus, PatchReport, PatchStatus, PendingDecision, Phase } from '../../shared/status';
 import type { LiveActivity, LiveNode, Snapshot } from '../snapshot';
 
@@ -406,8 +406,8 @@ function detail(n: NodeStatus, l: LiveNode | undefined, nowMs: number): string {
   return `${n.note ?? ''}${earlierAttempts(n)}`;
 }
 
-/** Every activity heartbeats every few seconds (the server hears at most every 5 s): silence past this is a lost worker. */
-const QUIET_AFTER_MS = 10_000;
+/** The server hears from every running activity every 1.5 s: two sends missed is a lost worker. */
+const QUIET_AFTER_MS = 2 * HEARTBEAT_SENT_EVERY_MS;
 
 /** A running step whose worker stopped heartbeating: say so, and when the server retries it elsewhere. */
 export function lostWorkerNote(a: LiveActivity, nowMs: number): string | undefined {
