@@ -20,9 +20,10 @@ export const BOOT_ID_FILE = '.sim/boot_id';
 /** Rewrite host-local absolute paths in a command to live under `root`. */
 export function rewritePaths(command: string, root: string): string {
   const base = root.endsWith('/') ? root.slice(0, -1) : root;
+  // The boot id last: the root itself may live under /tmp, which must not be rewritten again.
   return command
-    .replace(BOOT_ID, `${base}/${BOOT_ID_FILE}`)
-    .replace(PATH_START, (_m, lead: string, p: string) => `${lead}${base}${p}`);
+    .replace(PATH_START, (_m, lead: string, p: string) => `${lead}${base}${p}`)
+    .replace(BOOT_ID, `${base}/${BOOT_ID_FILE}`);
 }
 
 const LOCAL_DCOS_PORT = /\b(?:localhost|127\.0\.0\.1):(8181|5050|5051|8080|8123)\b/g;
