@@ -4,7 +4,6 @@
  * plan, and returns the handle tests and the demo use (faults, facts, ground truth, stop).
  */
 
-import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -14,8 +13,9 @@ import { type AuthMaterial, createAuthMaterial, issueToken } from './auth';
 import { COMMANDS } from './commands';
 import type { CmdResult, SimEnv } from './commands/context';
 import { createControlServer } from './control-api';
-import { hostProcesses, killClusterProcesses, signalGroup } from './exec';
+import { hostProcesses, killClusterProcesses } from './exec';
 import { applyFacts, FileStore, installerDir, installerName, layoutHost, writeBootId } from './host-fs';
+import type { HostProcess } from './host-process';
 import {
   applyPortStates,
   createHostRuntime,
@@ -197,7 +197,7 @@ async function build(opts: SimOptions, dir: string, ownDir: boolean): Promise<Si
 
   // ---- control API -----------------------------------------------------------------------------
   const runtimes = new Map<string, HostRuntime>();
-  const children = new Set<ChildProcess>();
+  const children = new Set<HostProcess>();
   let stopping: Promise<void> | undefined;
   let onShutdown: () => void = () => {};
   let markStopped: () => void = () => {};
@@ -311,7 +311,7 @@ async function build(opts: SimOptions, dir: string, ownDir: boolean): Promise<Si
   const closeAll = async (): Promise<void> => {
     model.stop();
     await Promise.all([...runtimes.values()].flatMap(listenersOf).map((l) => l.set(false).catch(() => {})));
-    for (const c of children) signalGroup(c.pid, 'SIGKILL');
+    for (const c of children) c.signal('SIGKILL');
     killClusterProcesses(clusterId);
     control.closeAllConnections();
     await new Promise<void>((r) => control.close(() => r()));

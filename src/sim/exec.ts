@@ -5,9 +5,9 @@
  * command text are rewritten to `<root>/...`; /usr, /bin, /dev and /proc stay the machine's own.
  * Scripts the host runs (shims, the node patch script) use `$SIM_ROOT` themselves.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { type HostProcess, spawnViaSpawner } from './host-process';
 
 const HOST_TREES = '(?:opt|etc|var|run|home|tmp|root)';
 /** A path starts at the start of the text or after whitespace, a quote, `=`, `:`, `;`, `(`, `|`, `&`, `<`, `>`, a backtick, `{` or `,`. */
@@ -97,25 +97,15 @@ export function hostEnv(ctx: HostExecContext): NodeJS.ProcessEnv {
   };
 }
 
-/** Spawn `bash -c <rewritten command>` in its own process group, cwd the user's home. */
-export function spawnOnHost(ctx: HostExecContext, command: string): ChildProcess {
+/** Start `bash -c <rewritten command>` in its own process group, cwd the user's home (via the spawner). */
+export function spawnOnHost(ctx: HostExecContext, command: string): HostProcess {
   const local = ctx.localPorts ? rewriteLocalPorts(command, ctx.address, ctx.localPorts) : command;
-  return spawn('bash', ['-c', rewritePaths(local, ctx.root)], {
+  return spawnViaSpawner({
+    file: 'bash',
+    args: ['-c', rewritePaths(local, ctx.root)],
     cwd: homeDir(ctx),
     env: hostEnv(ctx),
-    detached: true,
-    stdio: 'pipe',
   });
-}
-
-/** Send a signal to a whole process group; ignore groups that are already gone. */
-export function signalGroup(pid: number | undefined, signal: NodeJS.Signals): void {
-  if (pid === undefined) return;
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    // already gone
-  }
 }
 
 /** Pids of every live process started for this simulated cluster (found by SIM_CLUSTER in /proc/<pid>/environ). */

@@ -3,12 +3,13 @@
  * (master: Exhibitor, Mesos master, Marathon; agent: Mesos agent; bootstrap: the file server), and
  * which of those ports are open given its units, facts and faults.
  */
-import type { ChildProcess } from 'node:child_process';
+
 import type { Server } from 'node:http';
 import type { ParsedKey } from 'ssh2';
 import type { AuthMaterial } from './auth';
 import { createBootstrapFileServer } from './bootstrap';
 import type { HostExecContext } from './exec';
+import type { HostProcess } from './host-process';
 import { createMesosAgentServer } from './http-agent';
 import { createMarathonServer } from './http-marathon';
 import { createExhibitorServer, createMesosMasterServer, type MasterHttpOptions } from './http-master';
@@ -51,7 +52,7 @@ export interface HostRuntimeDeps {
   marathonApps: MarathonApps;
   /** Lay out the host root before a session uses it. */
   beforeUse(spec: SimHost): void;
-  track(child: ChildProcess): void;
+  track(child: HostProcess): void;
 }
 
 /** DC/OS default port → this host's port, for `localhost:<port>` in commands. */

@@ -7,7 +7,6 @@
  * `setsid nohup … &` children survive, foreground commands don't); a dropped TCP connection (the
  * ssh-drop / ssh-refuse faults) leaves the remote process running.
  */
-import type { ChildProcess } from 'node:child_process';
 import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import {
   type AuthContext,
@@ -18,8 +17,9 @@ import {
   Server as Ssh2Server,
   utils as sshUtils,
 } from 'ssh2';
-import { type HostExecContext, rewritePaths, signalGroup, spawnOnHost } from './exec';
+import { type HostExecContext, rewritePaths, spawnOnHost } from './exec';
 import type { FaultSet } from './faults';
+import type { HostProcess } from './host-process';
 import { SwitchableListener } from './listener';
 import { serveSftp } from './sftp';
 
@@ -34,14 +34,14 @@ export interface SshHostOptions {
   /** Called before a session uses the host's files (host roots may be created lazily). */
   beforeUse(): void;
   /** Every child spawned, so the cluster can end foreground ones on stop. */
-  track(child: ChildProcess): void;
+  track(child: HostProcess): void;
 }
 
 interface ConnState {
   socket: Socket;
   /** Set when the simulator cut the TCP connection: running commands keep running. */
   dropped: boolean;
-  running: Set<ChildProcess>;
+  running: Set<HostProcess>;
 }
 
 export function parseKeyOrThrow(key: string | Buffer, what: string): ParsedKey {
@@ -137,7 +137,7 @@ export class HostSshServer {
   }
 
   private handleSession(session: Session, conn: ConnState): void {
-    let child: ChildProcess | undefined;
+    let child: HostProcess | undefined;
     let pty = false;
     session.on('error', () => {});
     session.on('env', (accept) => accept?.());
@@ -148,7 +148,7 @@ export class HostSshServer {
     session.on('window-change', (accept) => accept?.());
     session.on('signal', (accept, _reject, info) => {
       accept?.();
-      signalGroup(child?.pid, `SIG${info.name}` as NodeJS.Signals);
+      child?.signal(`SIG${info.name}` as NodeJS.Signals);
     });
     session.on('exec', (accept, _reject, info) => {
       this.o.beforeUse();
@@ -169,7 +169,7 @@ export class HostSshServer {
     });
   }
 
-  private runExec(channel: ServerChannel, command: string, conn: ConnState): ChildProcess {
+  private runExec(channel: ServerChannel, command: string, conn: ConnState): HostProcess {
     const child = spawnOnHost(this.o.exec, command);
     this.o.track(child);
     conn.running.add(child);
@@ -203,14 +203,14 @@ export class HostSshServer {
       if (closed && exited) return;
       closed = true;
       // sshd: the session ends → SIGHUP to the command's process group, unless the network dropped.
-      if (!conn.dropped) signalGroup(child.pid, 'SIGHUP');
+      if (!conn.dropped) child.signal('SIGHUP');
     });
     this.armDrop(command, child, conn);
     return child;
   }
 
   /** The ssh-drop fault: cut the TCP connection `afterMs` into a command, if it is still running. */
-  private armDrop(command: string, child: ChildProcess, conn: ConnState): void {
+  private armDrop(command: string, child: HostProcess, conn: ConnState): void {
     const fault = this.o.faults.find('ssh-drop', (f) => f.match === undefined || command.includes(f.match));
     if (!fault) return;
     setTimeout(() => {
@@ -223,7 +223,7 @@ export class HostSshServer {
   }
 
   /** A minimal interactive shell: each line is path-rewritten and fed to one bash process. */
-  private runShell(channel: ServerChannel, pty: boolean, conn: ConnState): ChildProcess {
+  private runShell(channel: ServerChannel, pty: boolean, conn: ConnState): HostProcess {
     const child = spawnOnHost(this.o.exec, 'exec bash -s');
     this.o.track(child);
     conn.running.add(child);
@@ -288,7 +288,7 @@ export class HostSshServer {
     channel.on('close', () => {
       if (closed) return;
       closed = true;
-      if (!conn.dropped) signalGroup(child.pid, 'SIGHUP');
+      if (!conn.dropped) child.signal('SIGHUP');
     });
     return child;
   }

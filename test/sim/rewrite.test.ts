@@ -41,7 +41,7 @@ describe('path rewriting of commands received over SSH', { timeout: 10_000 }, ()
     }
   });
 
-  test('the boot id file is the host root\'s own, also when that root lives under /tmp', () => {
+  test("the boot id file is the host root's own, also when that root lives under /tmp", () => {
     for (const root of [R, '/tmp/dcos-sim-x/hosts/agent-1']) {
       assert.equal(
         rewritePaths('cat /proc/sys/kernel/random/boot_id > boot 2>/dev/null', root),
