@@ -174,9 +174,9 @@ export const TAIL_MARK = '--- output tail ---';
 
 /**
  * One SSH exec that reads the run's state; liveness first, then the files (so a run that just
- * ended is not "killed"). With `waitMs`, it first waits on the host — up to that long, checking
- * every 0.2 s — while the runner lives and has not written its exit code, so the watcher sees
- * the exit as it happens instead of sleeping between polls.
+ * ended is not "killed"). With `waitMs`, it first waits on the host — up to that long — while
+ * the runner of this run holds the host lease, so the watcher sees the exit as it happens
+ * instead of sleeping between polls.
  */
 export function pollCommand(paths: RunPaths, tailBytes = 4096, waitMs = 0): string {
   return [
@@ -202,16 +202,19 @@ export function pollCommand(paths: RunPaths, tailBytes = 4096, waitMs = 0): stri
   ].join('\n');
 }
 
-/** Wait while the runner holds the host lease for this run and no exit code is written. */
+/**
+ * Wait for the runner of this run to let go of the host lease (it exits just after writing its
+ * exit code), or `waitMs`: one blocking shared-lock request instead of a loop of probes, which
+ * costs the host a handful of processes every few tenths of a second per watched run. The
+ * lease must name this run, or the wait could be for another run's runner.
+ */
 function waitForExitLines(paths: RunPaths, waitMs: number): string[] {
+  const seconds = (Math.max(100, Math.round(waitMs)) / 1000).toFixed(1);
   return [
     `l=${shq(paths.lockFile)}`,
-    `w=$(( $(date +%s%3N) + ${Math.round(waitMs)} ))`,
-    'while [ ! -e exit-code ] && [ "$(date +%s%3N)" -lt "$w" ]; do',
-    `  ${LEASE_PROBE}`,
-    `  [ "$h" = 1 ] && [ "$(cat ${shq(paths.currentFile)} 2>/dev/null)" = ${shq(paths.runName)} ] || break`,
-    '  sleep 0.2',
-    'done',
+    `if [ ! -e exit-code ] && [ "$(cat ${shq(paths.currentFile)} 2>/dev/null)" = ${shq(paths.runName)} ] && [ -e "$l" ] && exec 8<"$l"; then`,
+    `  flock -w ${seconds} -s 8; exec 8<&-`,
+    'fi',
   ];
 }
 
