@@ -32,7 +32,20 @@ function detail(ev: HistoryEvent, scheduled: Map<string, string>): string {
   if (wft) return temporal.api.enums.v1.TimeoutType[wft.timeoutType ?? 0] ?? '';
   const started = ev.workflowTaskStartedEventAttributes;
   if (started) return started.identity ?? '';
-  return '';
+  const child = ev.startChildWorkflowExecutionInitiatedEventAttributes;
+  if (child) return child.workflowId ?? '';
+  return localActivityType(ev);
+}
+
+/** A local activity's marker names its type in a JSON `data` detail (Core's marker format). */
+function localActivityType(ev: HistoryEvent): string {
+  const data = ev.markerRecordedEventAttributes?.details?.data?.payloads?.[0]?.data;
+  if (!data) return '';
+  try {
+    return String(JSON.parse(Buffer.from(data).toString('utf8')).activity_type ?? '');
+  } catch {
+    return '';
+  }
 }
 
 function shortType(ev: HistoryEvent): string {
@@ -72,6 +85,23 @@ export async function printKillTrace(client: Client, workflowId: string, killMs:
   }
 }
 
+/**
+ * `--trace-start`: where the time before the first master went (the parent's events until its
+ * first node workflow starts, as offsets from the patch's start), and one agent's whole node
+ * workflow as offsets from its own start.
+ */
+export async function printStartTrace(client: Client, workflowId: string, agentWorkflowId?: string): Promise<void> {
+  const events = await historyOf(client, workflowId);
+  const t0 = eventMs(events[0] ?? {});
+  const firstChild = events.find((e) => e.startChildWorkflowExecutionInitiatedEventAttributes);
+  console.log(`\nstart trace: ${workflowId} until its first node workflow (offsets from the start)`);
+  for (const line of timeline(events, t0, firstChild ? eventMs(firstChild) + 1 : t0 + 120_000)) console.log(line);
+  if (!agentWorkflowId) return;
+  const agent = await historyOf(client, agentWorkflowId);
+  console.log(`${agentWorkflowId} (offsets from its start)`);
+  for (const line of timeline(agent, eventMs(agent[0] ?? {}), Number.POSITIVE_INFINITY)) console.log(line);
+}
+
 /** Workflow tasks that timed out (a sticky queue nobody polled, a worker lost mid-task) in these workflows' latest runs. */
 export async function countTaskTimeouts(client: Client, workflowIds: string[]): Promise<number> {
   let n = 0;
@@ -81,4 +111,59 @@ export async function countTaskTimeouts(client: Client, workflowIds: string[]): 
     }
   }
   return n;
+}
+
+/**
+ * Where an agent's time goes, averaged over node workflows: from its start to the script's
+ * activity, the script, from the script to the gates, the gates, and from the gates to its end.
+ */
+export async function printAgentBreakdown(client: Client, nodeWorkflowIds: string[]): Promise<void> {
+  const sums = [0, 0, 0, 0, 0];
+  let onHost = 0;
+  let n = 0;
+  for (const id of nodeWorkflowIds) {
+    const events = await historyOf(client, id);
+    const marks = agentMarks(events);
+    if (!marks) continue;
+    marks.slice(1).forEach((at, i) => {
+      sums[i]! += at - marks[i]!;
+    });
+    onHost += scriptOnHostMs(events);
+    n += 1;
+  }
+  if (n === 0) return;
+  const [before, script, between, gates, end] = sums.map((s) => (s / n / 1000).toFixed(2));
+  console.log(
+    `\nagent breakdown (mean of ${n} node workflows): start → script ${before} s, script ${script} s (on the host ${(onHost / n / 1000).toFixed(2)} s), script → gates ${between} s, gates ${gates} s, gates → end ${end} s`
+  );
+}
+
+/** The script's own run on the host (its `started` to `finished` markers), from runPatchScript's result. */
+function scriptOnHostMs(events: HistoryEvent[]): number {
+  for (const e of events) {
+    const data = e.activityTaskCompletedEventAttributes?.result?.payloads?.[0]?.data;
+    if (!data) continue;
+    try {
+      const r = JSON.parse(Buffer.from(data).toString('utf8')) as { startedAtMs?: number; finishedAtMs?: number };
+      if (r.startedAtMs && r.finishedAtMs) return r.finishedAtMs - r.startedAtMs;
+    } catch {
+      // not JSON: not the script's result
+    }
+  }
+  return 0;
+}
+
+/** Start, script scheduled, script completed, gates scheduled, gates completed, end; or undefined (not a patched agent). */
+function agentMarks(events: HistoryEvent[]): number[] | undefined {
+  const scheduled = (name: string) =>
+    events.find((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === name);
+  const completed = (ev: HistoryEvent | undefined) =>
+    ev && events.find((e) => String(e.activityTaskCompletedEventAttributes?.scheduledEventId) === String(ev.eventId));
+  const script = scheduled('runPatchScript');
+  const gates = scheduled('gateNodeHealthy');
+  const scriptDone = completed(script);
+  const gatesDone = completed(gates);
+  const last = events[events.length - 1];
+  if (!script || !gates || !scriptDone || !gatesDone || !last || !events[0]) return undefined;
+  return [events[0], script, scriptDone, gates, gatesDone, last].map(eventMs);
 }

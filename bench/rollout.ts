@@ -6,7 +6,7 @@
  * cluster; samples the `status` query during the agent phase; SIGKILLs the worker once mid-agents
  * and starts another; then prints one table and writes JSON under bench/results/.
  *
- *   tsx bench/rollout.ts [--sizes 20/5,100/20,1000/50] [--gates short,default] [--probes ssh|http] [--no-kill] [--rollover-after N] [--profile-worker DIR] [--trace-kill]
+ *   tsx bench/rollout.ts [--sizes 20/5,100/20,1000/50] [--gates short,default] [--probes ssh|http] [--no-kill] [--rollover-after N] [--profile-worker DIR] [--trace-kill] [--trace-start]
  *   npm run bench -- rollout                       (5,000 agents: --sizes 5000/100, opt-in)
  *
  * Gate profiles: short = poll 500 ms × 3 stable polls (the simulator's pace); default = the
@@ -23,6 +23,7 @@ import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { checkPlanFile } from '../src/plan/check';
+import { nodeWorkflowId } from '../src/shared/node-columns';
 import { DEFAULT_GATES, type GateTimings, type Plan } from '../src/shared/plan';
 import { ALL_SEARCH_ATTRIBUTES } from '../src/shared/search-attributes';
 import type { PatchStatus } from '../src/shared/status';
@@ -30,7 +31,7 @@ import { startCluster } from '../src/sim';
 import type { SimCluster, SimTimings } from '../src/sim/types';
 import { statusQuery } from '../src/workflows/messages';
 import { asReport } from '../test/helpers/report';
-import { countTaskTimeouts, printKillTrace } from './kill-trace';
+import { countTaskTimeouts, printAgentBreakdown, printKillTrace, printStartTrace } from './kill-trace';
 
 const ROOT = join(__dirname, '..');
 const SIM: Partial<SimTimings> = {
@@ -100,6 +101,9 @@ const ROLLOVER_AFTER = Number(arg('rollover-after', '0'));
 
 /** `--trace-kill`: print the events of every node workflow open at the SIGKILL (bench/kill-trace.ts). */
 const TRACE_KILL = process.argv.includes('--trace-kill');
+
+/** `--trace-start`: print the parent's events before the first master, one mid-rollout agent's events, and where agents' time went on average. */
+const TRACE_START = process.argv.includes('--trace-start');
 
 /** `--profile-worker <dir>`: the worker writes a V8 CPU profile there when it stops (SIGTERM at the end). */
 const PROFILE_DIR = process.argv.includes('--profile-worker') ? arg('profile-worker', '') : '';
@@ -237,6 +241,7 @@ async function runOne(
     const report = await result;
     const measuredS = (Date.now() - t0) / 1000;
     if (TRACE_KILL && killAt) await printKillTrace(client, workflowId, killAt.at);
+    if (TRACE_START) await printStartTrace(client, workflowId, midAgentWorkflowId(report, workflowId));
     const u = track();
     usage.cpuS = cpuBeforeKill + u.cpuS;
     const simCpuS = selfAndChildrenCpuS() - simCpu0 - cpuBeforeKill;
@@ -249,6 +254,11 @@ async function runOne(
       children.push(c);
       if (children.length >= 200) break;
     }
+    if (TRACE_START)
+      await printAgentBreakdown(
+        client,
+        children.map((c) => c.workflowId).filter((id) => !id.includes('/master-'))
+      );
     const masters = report.nodes.filter((n) => n.role === 'master');
     const meanS = (ns: typeof report.nodes) =>
       ns.reduce((a, n) => a + ((n.finishedAtMs ?? 0) - (n.startedAtMs ?? 0)), 0) / Math.max(1, ns.length) / 1000;
@@ -291,6 +301,13 @@ async function runOne(
     await stopWorker(worker);
     await cluster.stop();
   }
+}
+
+/** The node workflow of the agent in the middle of the rollout (a full window around it). */
+function midAgentWorkflowId(report: ReturnType<typeof asReport>, workflowId: string): string | undefined {
+  const agentNodes = report.nodes.filter((n) => n.role !== 'master');
+  const mid = agentNodes[Math.floor(agentNodes.length / 2)];
+  return mid ? nodeWorkflowId(workflowId, mid.id, Math.max(1, mid.attempts ?? 1)) : undefined;
 }
 
 /** SIGKILL, or with --profile-worker a SIGTERM and its exit (the profile is written on a clean exit). */
