@@ -88,6 +88,7 @@ export function createHostRuntime(spec: SimHost, d: HostRuntimeDeps): HostRuntim
     clientKey: d.clientKey,
     faults: state.faults,
     record: (command) => d.model.truth.command(spec.id, command),
+    loggedIn: () => d.model.truth.sshLogin(spec.id),
     beforeUse: () => d.beforeUse(spec),
     track: d.track,
   });

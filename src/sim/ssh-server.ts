@@ -31,6 +31,8 @@ export interface SshHostOptions {
   clientKey: ParsedKey;
   faults: FaultSet;
   record(command: string): void;
+  /** A login was accepted (a new SSH connection). */
+  loggedIn(): void;
   /** Called before a session uses the host's files (host roots may be created lazily). */
   beforeUse(): void;
   /** Every child spawned, so the cluster can end foreground ones on stop. */
@@ -133,6 +135,8 @@ export class HostSshServer {
       ctx.reject(['publickey']);
       return;
     }
+    // Without a signature this is only the client asking whether the key would do.
+    if (ctx.signature) this.o.loggedIn();
     ctx.accept();
   }
 

@@ -7,6 +7,8 @@ import type { CommandRecord, GroundTruth, HostTruth, Interval, ScriptRunRecord }
 
 export interface HostLog {
   commands: CommandRecord[];
+  /** SSH logins accepted (sshd's "Accepted publickey"): one per connection. */
+  sshLogins: number;
   scriptInvocations: number;
   scriptRuns: number;
   scriptStartedAt: number[];
@@ -17,6 +19,7 @@ export interface HostLog {
 function emptyHostLog(): HostLog {
   return {
     commands: [],
+    sshLogins: 0,
     scriptInvocations: 0,
     scriptRuns: 0,
     scriptStartedAt: [],
@@ -47,6 +50,10 @@ export class TruthRecorder {
 
   command(id: string, command: string): void {
     this.host(id).commands.push({ at: Date.now(), command });
+  }
+
+  sshLogin(id: string): void {
+    this.host(id).sshLogins++;
   }
 
   scriptInvoked(id: string): void {
@@ -95,6 +102,7 @@ export class TruthRecorder {
   reset(mastersDownNow: number, agentsDownNow: number): void {
     for (const log of this.hosts.values()) {
       log.commands = [];
+      log.sshLogins = 0;
       log.scriptInvocations = 0;
       log.scriptRuns = 0;
       log.scriptStartedAt = [];
@@ -115,11 +123,18 @@ export class TruthRecorder {
     id: string
   ): Pick<
     HostTruth,
-    'commands' | 'scriptRuns' | 'scriptInvocations' | 'scriptStartedAt' | 'unitDownIntervals' | 'downIntervals'
+    | 'commands'
+    | 'sshLogins'
+    | 'scriptRuns'
+    | 'scriptInvocations'
+    | 'scriptStartedAt'
+    | 'unitDownIntervals'
+    | 'downIntervals'
   > {
     const log = this.host(id);
     return {
       commands: log.commands.map((c) => ({ ...c })),
+      sshLogins: log.sshLogins,
       scriptRuns: log.scriptRuns,
       scriptInvocations: log.scriptInvocations,
       scriptStartedAt: [...log.scriptStartedAt],

@@ -192,6 +192,8 @@ export interface HostTruth {
   /** What `mesos-master --version` would print now (cluster nodes). */
   mesosVersion: string;
   commands: CommandRecord[];
+  /** SSH logins accepted on this host (one per SSH connection). */
+  sshLogins: number;
   /** Times the patch script got past its version/libltdl checks and began patching. */
   scriptRuns: number;
   /** Times the patch script was executed at all (including refused runs). */
