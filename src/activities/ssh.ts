@@ -8,7 +8,8 @@
  * - The private key and known_hosts are read on the worker for every new connection; nothing
  *   secret leaves this process.
  * - Connections are cached per `user@address:port` (a cache only: a dropped or stale connection
- *   is replaced transparently before a command starts; idle ones close after a minute).
+ *   is replaced transparently before a command starts; idle ones close after a minute, and past
+ *   128 idle the longest idle closes first).
  * - Cancelling (the signal) closes the channel, as Ctrl-C on `ssh host cmd` would.
  */
 import { readFileSync } from 'node:fs';
@@ -47,7 +48,11 @@ export interface CommandResult {
 const IDLE_CLOSE_MS = 60_000;
 /** OpenSSH's MaxSessions is 10 by default; stay under it on one connection. */
 const MAX_CHANNELS = 8;
-/** Beyond this many cached connections, one that falls idle is closed at once (memory at thousands of hosts). */
+/**
+ * At most this many idle connections stay open (memory and sshd sessions at thousands of hosts);
+ * past it the longest idle closes, never the one just released: its host is the one in use (an
+ * agent's next step comes within seconds), and reconnecting costs a handshake on both sides.
+ */
 const MAX_IDLE_KEPT = 128;
 const KEEPALIVE_MS = 5_000;
 
@@ -104,6 +109,7 @@ class Connection {
     this.closed = true;
     this.closeReason = why;
     if (this.idle) clearTimeout(this.idle);
+    idleConnections.delete(this);
     if (cache.get(this.key) === this) cache.delete(this.key);
     for (const fn of [...this.onClose]) fn(why);
     this.onClose.clear();
@@ -119,6 +125,7 @@ class Connection {
       clearTimeout(this.idle);
       this.idle = undefined;
     }
+    idleConnections.delete(this);
     if (this.active < MAX_CHANNELS) {
       this.active++;
       return;
@@ -147,13 +154,14 @@ class Connection {
       return;
     }
     if (this.active === 0 && !this.closed) {
-      // A survey of thousands of hosts must not leave thousands of idle connections open.
-      if (cache.size > MAX_IDLE_KEPT) {
-        this.end();
-        return;
-      }
       this.idle = setTimeout(() => this.end(), IDLE_CLOSE_MS);
       this.idle.unref();
+      idleConnections.add(this);
+      // A survey of thousands of hosts must not leave thousands of idle connections open.
+      for (const oldest of idleConnections) {
+        if (idleConnections.size <= MAX_IDLE_KEPT) break;
+        oldest.end();
+      }
     }
   }
 
@@ -164,6 +172,8 @@ class Connection {
 }
 
 const cache = new Map<string, Connection>();
+/** The idle connections, the longest idle first (a Set iterates in insertion order). */
+const idleConnections = new Set<Connection>();
 
 function readWorkerFile(ep: SshEndpoint, path: string, what: string): Buffer {
   try {
