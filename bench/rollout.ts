@@ -81,6 +81,8 @@ interface Row {
   scriptRunsMax: number;
   mastersDownMax: number;
   tasksLost: number;
+  /** SSH logins (new connections) per agent over the whole patch, counted by the simulated sshd. */
+  sshLoginsPerAgent: number;
 }
 
 function arg(name: string, fallback: string): string {
@@ -296,6 +298,9 @@ async function runOne(
       scriptRunsMax: Math.max(...hosts.map((h) => h.scriptRuns)),
       mastersDownMax: truth.maxMastersDownAtOnce,
       tasksLost: truth.tasksLost.length,
+      sshLoginsPerAgent:
+        hosts.filter((h) => h.role !== 'master').reduce((a, h) => a + h.sshLogins, 0) /
+        Math.max(1, hosts.filter((h) => h.role !== 'master').length),
     };
   } finally {
     await stopWorker(worker);
@@ -329,7 +334,7 @@ function table(rows: Row[]): string {
   const sep = `|${' --- |'.repeat(19)}`;
   const lines = rows.map(
     (r) =>
-      `| ${r.size} | ${r.gates} | ${f(r.idealS)} s | ${f(r.measuredS)} s | ${f(r.efficiency, 2)} | ${r.inFlightMax} / ${f(r.inFlightMean)} | ${r.downMax} | ${f(r.prePhaseS)} s | ${f(r.perMasterS)} s | ${f(r.perAgentOverheadS)} s | ${r.parentEvents} (${r.parentRuns}) | ${f(r.childEventsMean, 0)} | ${f(r.workerPeakRssMb, 0)} MB | ${f(r.workerCpuS)} s | ${f(r.simCpuS)} s | ${f(r.statusP50Ms, 0)} / ${f(r.statusP95Ms, 0)} ms (${r.statusFailed}) | ${r.taskTimeouts} | ${r.killToProgressS === undefined ? '—' : `${f(r.killToProgressS)} s`} | ${r.outcome}, runs/host ≤ ${r.scriptRunsMax}, masters down ≤ ${r.mastersDownMax}, tasks lost ${r.tasksLost} |`
+      `| ${r.size} | ${r.gates} | ${f(r.idealS)} s | ${f(r.measuredS)} s | ${f(r.efficiency, 2)} | ${r.inFlightMax} / ${f(r.inFlightMean)} | ${r.downMax} | ${f(r.prePhaseS)} s | ${f(r.perMasterS)} s | ${f(r.perAgentOverheadS)} s | ${r.parentEvents} (${r.parentRuns}) | ${f(r.childEventsMean, 0)} | ${f(r.workerPeakRssMb, 0)} MB | ${f(r.workerCpuS)} s | ${f(r.simCpuS)} s | ${f(r.statusP50Ms, 0)} / ${f(r.statusP95Ms, 0)} ms (${r.statusFailed}) | ${r.taskTimeouts} | ${r.killToProgressS === undefined ? '—' : `${f(r.killToProgressS)} s`} | ${r.outcome}, runs/host ≤ ${r.scriptRunsMax}, masters down ≤ ${r.mastersDownMax}, tasks lost ${r.tasksLost}, SSH logins/agent ${f(r.sshLoginsPerAgent, 1)} |`
   );
   return [head, sep, ...lines].join('\n');
 }
