@@ -315,25 +315,71 @@ export function sharedLeaderState(
   maxAgeMs: number,
   signal?: AbortSignal
 ): Promise<unknown> {
-  const key = `state ${via.http.probes ?? 'http'} ${masters.map((m) => `${m.address}:${m.ports.mesosMaster}`).join(',')}`;
-  return shared(key, maxAgeMs, () => leaderState(masters, via), signal);
+  const f = shared(
+    leaderStateKey(masters, via),
+    (hit, now) => now - hit.at < maxAgeMs,
+    () => leaderState(masters, via)
+  );
+  return signal ? abortable(f.value, signal) : f.value;
 }
 
-const sharedFetches = new Map<string, { at: number; value: Promise<unknown> }>();
+function leaderStateKey(masters: NodeSpec[], via: MasterRoute): string {
+  return `state ${via.http.probes ?? 'http'} ${masters.map((m) => `${m.address}:${m.ports.mesosMaster}`).join(',')}`;
+}
 
-/** One fetch per key at a time and per `maxAgeMs`, shared by every caller on this worker. */
-function shared<T>(key: string, maxAgeMs: number, fetch: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+/**
+ * For the polls of one stability hold: each poll gets a fetch shared with every node polling now,
+ * but begun after the one its previous poll saw (every poll of a hold is its own observation) and
+ * at most one poll interval old (half of one for the first poll). Nodes polling together then
+ * share about one fetch per interval; a fixed age of half an interval made it two.
+ */
+export function pollSharer<T>(key: string, pollIntervalMs: number, fetch: () => Promise<T>) {
+  let seen: number | undefined;
+  return (signal?: AbortSignal): Promise<T> => {
+    const previous = seen;
+    const f = shared(
+      key,
+      (hit, now) =>
+        previous === undefined
+          ? now - hit.at < pollIntervalMs / 2
+          : hit.seq > previous && now - hit.at < pollIntervalMs,
+      fetch
+    );
+    seen = f.seq;
+    return signal ? abortable(f.value, signal) : f.value;
+  };
+}
+
+interface SharedFetch<T> {
+  /** When the fetch began (worker clock). */
+  at: number;
+  /** Its place among this worker's fetches: later fetches have larger ones (two may share a millisecond). */
+  seq: number;
+  value: Promise<T>;
+}
+
+let fetchSeq = 0;
+
+const sharedFetches = new Map<string, SharedFetch<unknown>>();
+
+/** The latest fetch of `key` if `fresh` says it will do, else a new one; shared by every caller on this worker. */
+function shared<T>(
+  key: string,
+  fresh: (hit: SharedFetch<T>, now: number) => boolean,
+  fetch: () => Promise<T>
+): SharedFetch<T> {
   const now = Date.now();
-  const hit = sharedFetches.get(key);
-  if (hit && now - hit.at < maxAgeMs) return (signal ? abortable(hit.value, signal) : hit.value) as Promise<T>;
+  const hit = sharedFetches.get(key) as SharedFetch<T> | undefined;
+  if (hit && fresh(hit, now)) return hit;
   // Not tied to one caller's cancellation: other callers may be waiting on the same fetch.
   const value = fetch();
-  sharedFetches.set(key, { at: now, value });
+  const made = { at: now, seq: ++fetchSeq, value };
+  sharedFetches.set(key, made);
   value.catch(() => {
     if (sharedFetches.get(key)?.value === value) sharedFetches.delete(key);
   });
   if (sharedFetches.size > 64) sharedFetches.delete(sharedFetches.keys().next().value!);
-  return signal ? abortable(value, signal) : value;
+  return made;
 }
 
 function abortable<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
@@ -354,9 +400,9 @@ export function workloadsProbe(input: GateInput): Probe {
   const before = input.appsUnhealthyBefore ?? [];
   const { ssh, http } = input.target;
   const key = `apps ${http.probes ?? 'http'} ${input.masters.map((m) => `${m.address}:${m.ports.marathon}`).join(',')}`;
+  const poll = pollSharer(key, input.pollIntervalMs, () => marathonApps(input.masters, { ssh, http }));
   return async (signal) => {
-    // Half a poll interval: every node polling now shares the fetch, the next poll gets a fresh one.
-    const apps = await shared(key, input.pollIntervalMs / 2, () => marathonApps(input.masters, { ssh, http }), signal);
+    const apps = await poll(signal);
     if (!apps.ok) return { ok: false, observation: apps.observation };
     const bad = regressions(apps.apps, before, input.target.node.role !== 'master');
     const known = before.length ? `; ${before.length} unhealthy before the patch, not counted` : '';
@@ -387,9 +433,11 @@ export function agentTasksProbe(input: GateInput): Probe {
   if (!baseline) {
     return async (signal) => agentTasksReconciled(await leaderState(input.masters, input.target, signal), agent);
   }
+  const poll = pollSharer(leaderStateKey(input.masters, input.target), input.pollIntervalMs, () =>
+    leaderState(input.masters, input.target)
+  );
   return async (signal) => {
-    // Half a poll interval: every agent polling now shares the fetch, the next poll gets a fresh one.
-    const state = await sharedLeaderState(input.masters, input.target, input.pollIntervalMs / 2, signal);
+    const state = await poll(signal);
     const seen = tasksBackAsBefore(state, agent, baseline);
     if (seen.lost) {
       throw nonRetryable(`${input.target.node.id}: ${seen.lost}`, FailureTypes.TasksLost, {

@@ -3,7 +3,13 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, test } from 'node:test';
 import { ApplicationFailure } from '@temporalio/common';
-import { type GateProgress, type Probe, pollUntilStable, sharedLeaderState } from '../../src/activities/gates';
+import {
+  type GateProgress,
+  type Probe,
+  pollSharer,
+  pollUntilStable,
+  sharedLeaderState,
+} from '../../src/activities/gates';
 import { closeAllHttp } from '../../src/activities/http';
 import { pollAllUntilStable } from '../../src/activities/node-health';
 import type { HealthCheck } from '../../src/shared/activity-types';
@@ -170,6 +176,29 @@ describe("the leading master's /state, shared by the agents in flight", () => {
       server.close();
       await closeAllHttp();
     }
+  });
+});
+
+describe('one fetch per poll interval for the nodes polling together', () => {
+  test("a node's next poll never sees the fetch its previous poll saw; other nodes share the latest", async () => {
+    let fetches = 0;
+    const fetch = async () => ++fetches;
+    const key = `test ${Math.random()}`;
+    // Sleeps only ever make the reuse tests fail late, never pass wrongly: the one upper bound
+    // (b sharing after 100 ms) has 900 ms of margin.
+    const a = pollSharer(key, 1_000, fetch);
+    const b = pollSharer(key, 1_000, fetch);
+    assert.equal(await a(), 1);
+    assert.equal(await b(), 1, "b's first poll shares a's fresh fetch");
+    assert.equal(await a(), 2, "a's next poll is its own observation, however soon");
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(await b(), 2, 'b shares the fetch begun after its previous one (younger than the interval)');
+    assert.equal(await b(), 3, 'and never the same one twice');
+    await new Promise((r) => setTimeout(r, 1_100));
+    assert.equal(await a(), 4, 'a fetch older than one interval is not used');
+    const c = pollSharer(key, 1_000, fetch);
+    await new Promise((r) => setTimeout(r, 600));
+    assert.equal(await c(), 5, 'a first poll takes at most half an interval');
   });
 });
 
