@@ -225,12 +225,19 @@ describe('one patch per cluster', () => {
       await waitFor(() => scriptRuns(r.cluster, r.cluster.masters[0]!.id) === 1, 'the master script to run');
       await r.h.terminate('operator terminated it from the Web UI');
       // The script goes on without its patch; the operator's next patch would find the master down
-      // in its preflight (and be asked) while it runs: start it once the master is back.
+      // in its preflight (and be asked) while it runs: start it once the master is back, as the
+      // preflight checks it (units up is not enough: Exhibitor serves again a moment later).
       const m = r.cluster.masters[0]!.id;
       await waitFor(() => {
         const t = r.cluster.truth();
-        return t.scriptRuns.some((s) => s.node === m && s.endedAt !== undefined) && t.hosts[m]!.unitsActive;
-      }, 'the orphaned master script to end and the master to be back');
+        const h = t.hosts[m]!;
+        return (
+          t.scriptRuns.some((s) => s.node === m && s.endedAt !== undefined) &&
+          h.unitsActive &&
+          h.exhibitor === 'serving' &&
+          h.downIntervals.every((i) => i.to !== undefined)
+        );
+      }, 'the orphaned master script to end and the master to be back, Exhibitor serving');
       const next = await sim.env.client.workflow.start<typeof patchCluster>('patchCluster', {
         taskQueue: r.taskQueue,
         workflowId: `${r.workflowId}-next`,

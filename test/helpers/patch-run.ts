@@ -3,7 +3,11 @@
  * activities on a worker against the real dev server, with the helpers the tests read it with.
  */
 import assert from 'node:assert/strict';
-import { WorkflowFailedError, type WorkflowHandleWithFirstExecutionRunId } from '@temporalio/client';
+import {
+  WorkflowFailedError,
+  type WorkflowHandleWithFirstExecutionRunId,
+  WorkflowNotFoundError,
+} from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Plan } from '../../src/shared/plan';
 import type { NodeResult, NodeStatus, PatchReport, PendingDecision } from '../../src/shared/status';
@@ -89,8 +93,21 @@ export async function pendingFor(h: Run['h'], subject: string): Promise<PendingD
   return found!;
 }
 
+/** The result of a node's workflow; one the patch has yet to start (a decision just sent) is waited for first. */
 export async function nodeResult(env: Env, r: Run, node: string, attempt = 1): Promise<NodeResult> {
-  return (await env.client.workflow.getHandle(`${r.workflowId}/${node}/attempt-${attempt}`).result()) as NodeResult;
+  const handle = env.client.workflow.getHandle(`${r.workflowId}/${node}/attempt-${attempt}`);
+  await waitFor(
+    () =>
+      handle.describe().then(
+        () => true,
+        (err) => {
+          if (err instanceof WorkflowNotFoundError) return false;
+          throw err;
+        }
+      ),
+    `the node workflow of ${node} attempt ${attempt} to start`
+  );
+  return (await handle.result()) as NodeResult;
 }
 
 export function diagnosticCommands(n: NodeResult): string {
